@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "meshctl 0.1.0",
     description = "Operate the Meshwork service mesh.",
-    subcommands = {DemoCommand.class})
+    subcommands = {dev.meshwork.meshctl.demo.DemoCommand.class})
 public final class Meshctl implements Runnable {
 
   @Override

@@ -1,0 +1,249 @@
+package dev.meshwork.meshctl.demo;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the demo runs and how, worked out before anything starts: the control plane (with its CA)
+ * fed from the config folder, one "pod" per sample instance, and the caller. A pod is a loopback
+ * address of its own (127.0.10.x, its pod IP) where its sidecar listens, plus a second address
+ * (127.0.20.x) standing for the pod's localhost, where the app listens. On a node, iptables capture
+ * sends traffic for the pod IP to the sidecar; here the sidecar simply owns the pod IP, so traffic
+ * between pods crosses the two sidecars exactly as it would in a cluster.
+ *
+ * <p>Pure apart from choosing free ports and writing the generated pod YAML.
+ */
+record DemoTopology(List<Component> components, Map<String, String> adminUrls) {
+
+  /** The shipped samples, copied into an empty config folder. */
+  static final List<String> SAMPLE_FILES =
+      List.of("10-services.yaml", "20-greeter-route.yaml", "30-peer-authentication.yaml");
+
+  /** The pods, as the control plane reads them from the folder (file written by the demo). */
+  static final String PODS_FILE = "90-demo-pods.generated.yaml";
+
+  static final String NAMESPACE = "demo";
+  static final int GREETER_PORT = 50051;
+  static final int CALLER_PORT = 50052;
+  static final String GREETER_AUTHORITY = "greeter.demo.svc.cluster.local:" + GREETER_PORT;
+
+  /**
+   * One process to start, in order.
+   *
+   * @param readyUrl polled until it answers 200 before the next component starts; null = none
+   * @param statsStream true for the caller, whose stdout carries its stats
+   */
+  record Component(String name, List<String> command, String readyUrl, boolean statsStream) {}
+
+  /** A sample pod. */
+  record Pod(
+      String name, String app, String version, String serviceAccount, int index, int appPort) {
+    String podIp() {
+      return "127.0.10." + index;
+    }
+
+    String localIp() {
+      return "127.0.20." + index;
+    }
+  }
+
+  static final List<Pod> PODS =
+      List.of(
+          new Pod("greeter-v1-a", "greeter", "v1", "greeter", 1, GREETER_PORT),
+          new Pod("greeter-v1-b", "greeter", "v1", "greeter", 2, GREETER_PORT),
+          new Pod("greeter-v2-a", "greeter", "v2", "greeter", 3, GREETER_PORT),
+          new Pod("caller-a", "caller", "v1", "caller", 4, CALLER_PORT));
+
+  static DemoTopology plan(Path home, Path work, Path config, int rate) throws IOException {
+    Jars jars = Jars.locate(home);
+    int grpcPort = freePort();
+    int httpPort = freePort();
+    Files.writeString(config.resolve(PODS_FILE), podsYaml());
+    Path tokens = work.resolve("demo-tokens.properties");
+    Files.writeString(tokens, tokensFile());
+
+    List<Component> components = new ArrayList<>();
+    Map<String, String> admin = new LinkedHashMap<>();
+    components.add(
+        new Component(
+            "control-plane",
+            java(
+                jars.controlPlane(),
+                "dev.meshwork.controlplane.ControlPlaneMain",
+                "--config-dir",
+                config.toString(),
+                "--grpc-port",
+                Integer.toString(grpcPort),
+                "--http-port",
+                Integer.toString(httpPort),
+                "--ca-dir",
+                work.resolve("ca").toString(),
+                "--static-tokens",
+                tokens.toString()),
+            "http://127.0.0.1:" + httpPort + "/healthz",
+            false));
+    admin.put("control plane proxies", "http://127.0.0.1:" + httpPort + "/debug/proxies");
+
+    for (Pod pod : PODS) {
+      boolean caller = pod.app().equals("caller");
+      if (!caller) {
+        components.add(
+            new Component(
+                pod.name(),
+                java(
+                    jars.meshctl(),
+                    "dev.meshwork.meshctl.demo.apps.GreeterApp",
+                    "--bind",
+                    pod.localIp(),
+                    "--port",
+                    Integer.toString(pod.appPort()),
+                    "--instance",
+                    pod.name(),
+                    "--version",
+                    pod.version()),
+                null,
+                false));
+      }
+      components.add(
+          new Component(
+              pod.name() + "-sidecar",
+              java(
+                  jars.sidecar(),
+                  "dev.meshwork.sidecar.SidecarMain",
+                  "run",
+                  "--xds-address",
+                  "127.0.0.1:" + grpcPort,
+                  "--ca-address",
+                  "127.0.0.1:" + grpcPort,
+                  "--ca-token",
+                  "demo-token-" + pod.name(),
+                  "--pod-name",
+                  pod.name(),
+                  "--namespace",
+                  NAMESPACE,
+                  "--service-account",
+                  pod.serviceAccount(),
+                  "--pod-ip",
+                  pod.podIp(),
+                  "--app-ip",
+                  pod.localIp(),
+                  "--admin-address",
+                  pod.podIp() + ":15000",
+                  "--metrics-address",
+                  pod.podIp() + ":15020"),
+              "http://" + pod.podIp() + ":15020/ready",
+              false));
+      admin.put(pod.name() + " config", "http://" + pod.podIp() + ":15000/config_dump");
+      if (caller) {
+        components.add(
+            new Component(
+                pod.name(),
+                java(
+                    jars.meshctl(),
+                    "dev.meshwork.meshctl.demo.apps.CallerApp",
+                    "--target",
+                    pod.podIp() + ":15001",
+                    "--authority",
+                    GREETER_AUTHORITY,
+                    "--rate",
+                    Integer.toString(rate)),
+                null,
+                true));
+      }
+    }
+    return new DemoTopology(List.copyOf(components), Map.copyOf(admin));
+  }
+
+  /** The pods as a cluster would show them: labels, service account, pod IP, injected sidecar. */
+  static String podsYaml() {
+    StringBuilder b =
+        new StringBuilder(
+            "# Written by meshctl demo: the sample pods, as the API server would show them.\n");
+    for (Pod p : PODS) {
+      b.append(
+          """
+          ---
+          apiVersion: v1
+          kind: Pod
+          metadata:
+            name: %s
+            namespace: %s
+            labels: {app: %s, version: %s}
+            annotations: {meshwork.dev/injected: "true"}
+          spec:
+            serviceAccountName: %s
+            containers:
+            - name: app
+              image: meshwork/demo-%s
+              ports: [{containerPort: %d, name: grpc}]
+          status:
+            phase: Running
+            podIP: %s
+          """
+              .formatted(
+                  p.name(),
+                  NAMESPACE,
+                  p.app(),
+                  p.version(),
+                  p.serviceAccount(),
+                  p.app(),
+                  p.appPort(),
+                  p.podIp()));
+    }
+    return b.toString();
+  }
+
+  /** The demo's stand-in for TokenReview: one fixed token per pod, naming its service account. */
+  static String tokensFile() {
+    StringBuilder b =
+        new StringBuilder(
+            "# meshctl demo only: token = namespace/serviceaccount. Never in a cluster.\n");
+    for (Pod p : PODS) {
+      b.append("demo-token-").append(p.name()).append('=').append(NAMESPACE).append('/');
+      b.append(p.serviceAccount()).append('\n');
+    }
+    return b.toString();
+  }
+
+  private static List<String> java(Path classpath, String mainClass, String... args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(ProcessHandle.current().info().command().orElse("java"));
+    // Small heaps and a fast-starting JIT: the demo runs eight JVMs on a laptop-sized machine.
+    cmd.addAll(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", "-Xmx128m"));
+    cmd.add("-cp");
+    cmd.add(classpath.toString());
+    cmd.add(mainClass);
+    cmd.addAll(List.of(args));
+    return cmd;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** The built jars (with their lib/ folders) the demo runs. */
+  record Jars(Path controlPlane, Path sidecar, Path meshctl) {
+    static Jars locate(Path home) throws IOException {
+      Jars jars =
+          new Jars(
+              home.resolve("control-plane/target/control-plane.jar"),
+              home.resolve("sidecar-proxy/target/sidecar-proxy.jar"),
+              home.resolve("meshctl-cli/target/meshctl.jar"));
+      for (Path p : List.of(jars.controlPlane(), jars.sidecar(), jars.meshctl())) {
+        if (!Files.isRegularFile(p)) {
+          throw new IOException(
+              p + " is missing: run ./meshctl (it builds them) or ./mvnw install -DskipTests");
+        }
+      }
+      return jars;
+    }
+  }
+}
