@@ -1,0 +1,104 @@
+package dev.meshwork.ca.k8s;
+
+import dev.meshwork.api.MeshConstants;
+import dev.meshwork.ca.issue.TrustBundleListener;
+import dev.meshwork.ca.pki.Pem;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.annotation.concurrent.ThreadSafe;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes ConfigMap {@value #CONFIG_MAP_NAME} (key {@value #KEY}: every trusted root, PEM) into each
+ * meshed namespace ({@code meshwork.dev/inject=enabled}) and into meshwork-system. Applications and
+ * tools that want to verify mesh certificates read it; sidecars also get the same roots in every
+ * CSR response. During a root rotation it holds both roots.
+ *
+ * <p>The control plane calls {@link #publishTo} when a namespace becomes meshed; a failure in one
+ * namespace is logged and does not stop the others.
+ */
+@ThreadSafe
+public final class TrustBundlePublisher implements TrustBundleListener {
+  private static final Logger log = LoggerFactory.getLogger(TrustBundlePublisher.class);
+
+  public static final String CONFIG_MAP_NAME = "meshwork-trust-bundle";
+  public static final String KEY = "root-cert.pem";
+
+  private final KubernetesClient client;
+  private final AtomicReference<String> bundlePem = new AtomicReference<>();
+
+  public TrustBundlePublisher(KubernetesClient client) {
+    this.client = client;
+  }
+
+  @Override
+  public void onTrustBundle(List<X509Certificate> roots) {
+    bundlePem.set(Pem.encodeAll(roots));
+    for (String namespace : meshedNamespaces()) {
+      publishTo(namespace);
+    }
+  }
+
+  /**
+   * Creates or updates the ConfigMap in {@code namespace} with the current bundle.
+   *
+   * @return false if no bundle is known yet or the write failed (logged)
+   */
+  public boolean publishTo(String namespace) {
+    String pem = bundlePem.get();
+    if (pem == null) {
+      return false;
+    }
+    ConfigMap configMap =
+        new ConfigMapBuilder()
+            .withNewMetadata()
+            .withName(CONFIG_MAP_NAME)
+            .withNamespace(namespace)
+            .addToLabels("app.kubernetes.io/part-of", "meshwork")
+            .endMetadata()
+            .withData(Map.of(KEY, pem))
+            .build();
+    try {
+      client
+          .configMaps()
+          .inNamespace(namespace)
+          .resource(configMap)
+          .createOr(NonDeletingOperation::update);
+      log.info("trust bundle published to {}/{}", namespace, CONFIG_MAP_NAME);
+      return true;
+    } catch (KubernetesClientException e) {
+      log.warn(
+          "cannot publish trust bundle to {}/{}: {}", namespace, CONFIG_MAP_NAME, e.getMessage());
+      return false;
+    }
+  }
+
+  /** meshwork-system and every namespace labelled for injection. */
+  public List<String> meshedNamespaces() {
+    TreeSet<String> names = new TreeSet<>();
+    names.add(MeshConstants.SYSTEM_NAMESPACE);
+    try {
+      for (Namespace ns :
+          client
+              .namespaces()
+              .withLabel(MeshConstants.INJECT_LABEL, MeshConstants.INJECT_LABEL_ENABLED)
+              .list()
+              .getItems()) {
+        names.add(ns.getMetadata().getName());
+      }
+    } catch (KubernetesClientException e) {
+      log.warn("cannot list meshed namespaces: {}", e.getMessage());
+    }
+    return List.copyOf(names);
+  }
+}

@@ -1,0 +1,184 @@
+package dev.meshwork.ca.store;
+
+import dev.meshwork.ca.pki.CaGeneration;
+import dev.meshwork.ca.pki.CaState;
+import dev.meshwork.ca.pki.Pem;
+import dev.meshwork.ca.pki.PemException;
+import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
+import java.security.Signature;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Maps {@link CaState} to named PEM entries and back, checking on the way back that the pieces fit
+ * together (the intermediate is a CA signed by the root, the key belongs to the intermediate).
+ *
+ * <p>The names are those of Istio's {@code cacerts} Secret, so an operator can plug in an existing
+ * root and intermediate: {@code root-cert.pem}, {@code ca-cert.pem}, {@code ca-key.pem}, and
+ * optionally {@code root-key.pem} (without it Meshwork cannot rotate the root itself).
+ */
+public final class CaStateCodec {
+  private CaStateCodec() {}
+
+  public static final String ROOT_CERT = "root-cert.pem";
+  public static final String ROOT_KEY = "root-key.pem";
+  public static final String INTERMEDIATE_CERT = "ca-cert.pem";
+  public static final String INTERMEDIATE_KEY = "ca-key.pem";
+  public static final String RETIRING_ROOTS = "retiring-roots.pem";
+  public static final String RETIRING_UNTIL = "retiring-until.txt";
+
+  private static final Set<String> NAMES =
+      Set.of(
+          ROOT_CERT, ROOT_KEY, INTERMEDIATE_CERT, INTERMEDIATE_KEY, RETIRING_ROOTS, RETIRING_UNTIL);
+
+  public static boolean isEntryName(String name) {
+    return NAMES.contains(name);
+  }
+
+  public static Map<String, String> encode(CaState state) {
+    Map<String, String> entries = new HashMap<>();
+    CaGeneration active = state.active();
+    entries.put(ROOT_CERT, Pem.encode(active.root()));
+    if (active.rootKey() != null) {
+      entries.put(ROOT_KEY, Pem.encodePrivateKey(active.rootKey()));
+    }
+    entries.put(INTERMEDIATE_CERT, Pem.encode(active.intermediate()));
+    entries.put(INTERMEDIATE_KEY, Pem.encodePrivateKey(active.intermediateKey()));
+    if (!state.retiring().isEmpty()) {
+      entries.put(
+          RETIRING_ROOTS,
+          Pem.encodeAll(state.retiring().stream().map(CaState.RetiringRoot::root).toList()));
+      StringBuilder until = new StringBuilder();
+      state.retiring().forEach(r -> until.append(r.trustedUntil()).append('\n'));
+      entries.put(RETIRING_UNTIL, until.toString());
+    }
+    return Map.copyOf(entries);
+  }
+
+  /**
+   * Rebuilds the state from {@code entries}.
+   *
+   * @param source names the store or Secret in error messages
+   * @throws CaMaterialException when an entry is missing, unreadable, or does not fit the others
+   */
+  public static CaState decode(Map<String, String> entries, String source) {
+    try {
+      X509Certificate root =
+          Pem.certificate(required(entries, ROOT_CERT, source), source + " " + ROOT_CERT);
+      PrivateKey rootKey =
+          entries.containsKey(ROOT_KEY)
+              ? Pem.privateKey(entries.get(ROOT_KEY), source + " " + ROOT_KEY)
+              : null;
+      X509Certificate intermediate =
+          Pem.certificate(
+              required(entries, INTERMEDIATE_CERT, source), source + " " + INTERMEDIATE_CERT);
+      PrivateKey intermediateKey =
+          Pem.privateKey(
+              required(entries, INTERMEDIATE_KEY, source), source + " " + INTERMEDIATE_KEY);
+      checkFits(root, rootKey, intermediate, intermediateKey, source);
+      CaGeneration active = new CaGeneration(root, rootKey, intermediate, intermediateKey);
+      return new CaState(active, retiring(entries, source));
+    } catch (PemException e) {
+      throw new CaMaterialException(e.getMessage(), e);
+    }
+  }
+
+  private static List<CaState.RetiringRoot> retiring(Map<String, String> entries, String source) {
+    if (!entries.containsKey(RETIRING_ROOTS)) {
+      return List.of();
+    }
+    List<X509Certificate> roots =
+        Pem.certificates(entries.get(RETIRING_ROOTS), source + " " + RETIRING_ROOTS);
+    List<String> until =
+        entries.getOrDefault(RETIRING_UNTIL, "").lines().filter(l -> !l.isBlank()).toList();
+    if (until.size() != roots.size()) {
+      throw new CaMaterialException(
+          source
+              + ": "
+              + RETIRING_UNTIL
+              + " has "
+              + until.size()
+              + " lines for "
+              + roots.size()
+              + " retiring roots");
+    }
+    List<CaState.RetiringRoot> retiring = new ArrayList<>();
+    for (int i = 0; i < roots.size(); i++) {
+      try {
+        retiring.add(new CaState.RetiringRoot(roots.get(i), Instant.parse(until.get(i).strip())));
+      } catch (DateTimeParseException e) {
+        throw new CaMaterialException(
+            source + ": " + RETIRING_UNTIL + " line " + (i + 1) + ": " + e.getMessage(), e);
+      }
+    }
+    return retiring;
+  }
+
+  private static void checkFits(
+      X509Certificate root,
+      PrivateKey rootKey,
+      X509Certificate intermediate,
+      PrivateKey intermediateKey,
+      String source) {
+    if (root.getBasicConstraints() < 0) {
+      throw new CaMaterialException(source + ": " + ROOT_CERT + " is not a CA certificate");
+    }
+    if (intermediate.getBasicConstraints() < 0) {
+      throw new CaMaterialException(source + ": " + INTERMEDIATE_CERT + " is not a CA certificate");
+    }
+    try {
+      intermediate.verify(root.getPublicKey());
+    } catch (GeneralSecurityException e) {
+      throw new CaMaterialException(
+          source
+              + ": "
+              + INTERMEDIATE_CERT
+              + " is not signed by "
+              + ROOT_CERT
+              + " ("
+              + e.getMessage()
+              + ")",
+          e);
+    }
+    if (!keyMatches(intermediateKey, intermediate)) {
+      throw new CaMaterialException(
+          source + ": " + INTERMEDIATE_KEY + " does not belong to " + INTERMEDIATE_CERT);
+    }
+    if (rootKey != null && !keyMatches(rootKey, root)) {
+      throw new CaMaterialException(source + ": " + ROOT_KEY + " does not belong to " + ROOT_CERT);
+    }
+  }
+
+  /** Proves possession: a signature made with {@code key} verifies with the certificate's key. */
+  private static boolean keyMatches(PrivateKey key, X509Certificate cert) {
+    String algorithm = key.getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256withRSA";
+    byte[] probe = "meshwork key check".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    try {
+      Signature signer = Signature.getInstance(algorithm);
+      signer.initSign(key);
+      signer.update(probe);
+      byte[] signature = signer.sign();
+      Signature verifier = Signature.getInstance(algorithm);
+      verifier.initVerify(cert.getPublicKey());
+      verifier.update(probe);
+      return verifier.verify(signature);
+    } catch (GeneralSecurityException e) {
+      return false;
+    }
+  }
+
+  private static String required(Map<String, String> entries, String name, String source) {
+    String value = entries.get(name);
+    if (value == null || value.isBlank()) {
+      throw new CaMaterialException(source + ": missing entry " + name);
+    }
+    return value;
+  }
+}
