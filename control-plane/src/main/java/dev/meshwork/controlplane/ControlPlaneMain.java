@@ -1,0 +1,132 @@
+package dev.meshwork.controlplane;
+
+import dev.meshwork.api.MeshConstants;
+import dev.meshwork.controlplane.source.ConfigSource;
+import dev.meshwork.controlplane.source.DirectoryConfigSource;
+import dev.meshwork.controlplane.source.KubernetesConfigSource;
+import dev.meshwork.controlplane.status.LeaderElection;
+import dev.meshwork.controlplane.status.RouteStatusWriter;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.ServerCredentials;
+import io.grpc.TlsServerCredentials;
+import java.io.File;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code control-plane [--config-dir DIR] [--grpc-port 15012] [--http-port 15014] ...}. */
+@Command(
+    name = "meshwork-control-plane",
+    mixinStandardHelpOptions = true,
+    description = "Watches Kubernetes (or a YAML folder), translates to xDS and serves ADS.")
+public final class ControlPlaneMain implements Callable<Integer> {
+
+  @Option(
+      names = "--config-dir",
+      description = "Read config from this folder of YAML instead of Kubernetes.")
+  Path configDir;
+
+  @Option(names = "--grpc-port", description = "ADS port (default ${DEFAULT-VALUE}).")
+  int grpcPort = MeshConstants.CONTROL_PLANE_GRPC_PORT;
+
+  @Option(names = "--http-port", description = "Debug/health port (default ${DEFAULT-VALUE}).")
+  int httpPort = MeshConstants.CONTROL_PLANE_HTTP_PORT;
+
+  @Option(names = "--bind", description = "Address to listen on (default ${DEFAULT-VALUE}).")
+  String bind = "0.0.0.0";
+
+  @Option(names = "--plaintext", description = "Serve ADS without TLS (local runs only).")
+  boolean plaintext;
+
+  @Option(names = "--tls-cert", description = "PEM certificate chain for the ADS port.")
+  File tlsCert;
+
+  @Option(names = "--tls-key", description = "PEM private key for the ADS port.")
+  File tlsKey;
+
+  @Option(
+      names = "--debounce",
+      description = "Quiet time before a change is pushed, ms (default ${DEFAULT-VALUE}).")
+  long debounceMillis = 100;
+
+  @Option(names = "--trust-domain", description = "SPIFFE trust domain (default ${DEFAULT-VALUE}).")
+  String trustDomain = MeshConstants.DEFAULT_TRUST_DOMAIN;
+
+  @Override
+  public Integer call() throws Exception {
+    ServerCredentials credentials;
+    if (plaintext) {
+      credentials = InsecureServerCredentials.create();
+    } else if (tlsCert != null && tlsKey != null) {
+      credentials = TlsServerCredentials.create(tlsCert, tlsKey);
+    } else {
+      System.err.println(
+          "ADS needs TLS: pass --tls-cert and --tls-key, or --plaintext for a local run.");
+      return 2;
+    }
+    Duration debounce = Duration.ofMillis(debounceMillis);
+    ControlPlane.Options options =
+        new ControlPlane.Options(
+            new InetSocketAddress(bind, grpcPort),
+            new InetSocketAddress(bind, httpPort),
+            credentials,
+            List.of(),
+            debounce,
+            trustDomain);
+    ConfigSource source;
+    RouteStatusWriter writer = null;
+    LeaderElection election = null;
+    KubernetesClient client = null;
+    if (configDir != null) {
+      source = new DirectoryConfigSource(configDir, debounce);
+    } else {
+      client = new KubernetesClientBuilder().build();
+      source = new KubernetesConfigSource(client, debounce, Duration.ofMinutes(2));
+      String identity =
+          System.getenv()
+              .getOrDefault("POD_NAME", java.net.InetAddress.getLocalHost().getHostName());
+      election = new LeaderElection(client, identity, System.getenv().get("POD_NAMESPACE"));
+      writer = new RouteStatusWriter(client, election::isLeader, Clock.systemUTC());
+    }
+    ControlPlane cp = ControlPlane.start(source, options, writer);
+    if (election != null) {
+      RouteStatusWriter w = writer;
+      election.start(w::rewriteAll);
+    }
+    CountDownLatch stop = new CountDownLatch(1);
+    LeaderElection e = election;
+    KubernetesClient c = client;
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  if (e != null) {
+                    e.close();
+                  }
+                  cp.close();
+                  if (c != null) {
+                    c.close();
+                  }
+                  stop.countDown();
+                }));
+    stop.await();
+    return 0;
+  }
+
+  public static void main(String[] args) {
+    // Quiet defaults (INFO, fabric8/grpc at WARN) unless the operator points logback elsewhere.
+    if (System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", "meshwork-control-plane-logback.xml");
+    }
+    System.exit(new CommandLine(new ControlPlaneMain()).execute(args));
+  }
+}

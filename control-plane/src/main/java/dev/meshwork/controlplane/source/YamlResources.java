@@ -1,0 +1,79 @@
+package dev.meshwork.controlplane.source;
+
+import dev.meshwork.api.networking.v1alpha1.TrafficPolicy;
+import dev.meshwork.api.security.v1alpha1.AuthorizationPolicy;
+import dev.meshwork.api.security.v1alpha1.PeerAuthentication;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.KubernetesList;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * Parses Kubernetes YAML (one or many {@code ---}-separated documents) into fabric8 objects, our
+ * CRDs and Gateway API types included. Each document is parsed alone so one bad document costs only
+ * itself.
+ */
+public final class YamlResources {
+  private static final Pattern SEPARATOR = Pattern.compile("(?m)^---\\s*$");
+
+  private final KubernetesSerialization serialization = new KubernetesSerialization();
+
+  public YamlResources() {
+    serialization.registerKubernetesResource(PeerAuthentication.class);
+    serialization.registerKubernetesResource(AuthorizationPolicy.class);
+    serialization.registerKubernetesResource(TrafficPolicy.class);
+  }
+
+  /** One parsed document, or why it failed. */
+  public record Document(int index, HasMetadata object, String error) {}
+
+  /** Parses every document; empty ones are skipped, bad ones come back with an error. */
+  public List<Document> parse(String yaml) {
+    List<Document> out = new ArrayList<>();
+    String[] docs = SEPARATOR.split(yaml);
+    for (int i = 0; i < docs.length; i++) {
+      String doc = docs[i];
+      if (doc.lines().allMatch(l -> l.isBlank() || l.stripLeading().startsWith("#"))) {
+        continue;
+      }
+      try {
+        Object parsed = serialization.unmarshal(doc);
+        if (parsed instanceof KubernetesList list) {
+          list.getItems().forEach(item -> out.add(new Document(out.size(), item, null)));
+        } else if (parsed instanceof HasMetadata obj) {
+          if (obj.getMetadata() == null || obj.getMetadata().getName() == null) {
+            out.add(new Document(i, null, "document " + i + " has no metadata.name"));
+          } else {
+            out.add(new Document(i, obj, null));
+          }
+        } else {
+          out.add(
+              new Document(
+                  i,
+                  null,
+                  "document "
+                      + i
+                      + " is not a Kubernetes object (kind/apiVersion unknown or missing)"));
+        }
+      } catch (RuntimeException e) {
+        out.add(new Document(i, null, "document " + i + ": " + rootMessage(e)));
+      }
+    }
+    return out;
+  }
+
+  public KubernetesSerialization serialization() {
+    return serialization;
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    String m = t.getMessage() == null ? t.toString() : t.getMessage();
+    return m.lines().findFirst().orElse(m);
+  }
+}

@@ -1,0 +1,172 @@
+package dev.meshwork.controlplane.xds;
+
+import dev.meshwork.controlplane.model.MeshModel;
+import dev.meshwork.controlplane.translate.ProxyKey;
+import dev.meshwork.controlplane.translate.ProxyResources;
+import dev.meshwork.controlplane.translate.SnapshotAssembler;
+import io.envoyproxy.controlplane.cache.v3.SimpleCache;
+import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.annotation.concurrent.ThreadSafe;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The only caller of {@code setSnapshot}. Takes each new model, waits for the debounce window so a
+ * burst of changes becomes one push, translates for every connected proxy and sets a snapshot only
+ * where a type's version changed; a proxy that connects gets its snapshot at once.
+ *
+ * <p>Threading: public methods may be called from any thread; translation and cache updates run on
+ * the publisher's single thread, so snapshots for one proxy are set in order.
+ */
+@ThreadSafe
+public final class SnapshotPublisher implements ProxyRegistry.Listener, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(SnapshotPublisher.class);
+
+  private final SimpleCache<String> cache;
+  private final ProxyRegistry registry;
+  private final SnapshotAssembler assembler = new SnapshotAssembler();
+  private final Duration debounce;
+  private final ScheduledExecutorService executor =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> Thread.ofPlatform().name("meshwork-publisher").daemon().unstarted(r));
+
+  // Written and read on the publisher thread; volatile for the debug page's reads.
+  private volatile MeshModel model;
+  private final Map<String, ProxyResources> published = new ConcurrentHashMap<>();
+  private ScheduledFuture<?> pending;
+  private final AtomicLong pushes = new AtomicLong();
+  private volatile long lastPushNanos;
+
+  /**
+   * @param initial the model proxies get before the first real one (usually {@link
+   *     MeshModel#empty})
+   */
+  public SnapshotPublisher(
+      SimpleCache<String> cache, ProxyRegistry registry, MeshModel initial, Duration debounce) {
+    this.cache = cache;
+    this.registry = registry;
+    this.model = initial;
+    this.debounce = debounce;
+    registry.addListener(this);
+  }
+
+  /** A new model; pushed to every proxy after the debounce window. */
+  public void onModel(MeshModel next) {
+    executor.execute(
+        () -> {
+          model = next;
+          if (pending == null || pending.isDone()) {
+            pending = executor.schedule(this::pushAll, debounce.toMillis(), TimeUnit.MILLISECONDS);
+          }
+        });
+  }
+
+  @Override
+  public void proxyConnected(ProxyKey proxy) {
+    executor.execute(() -> push(proxy, model));
+  }
+
+  @Override
+  public void proxyDisconnected(String proxyId) {
+    executor.execute(
+        () -> {
+          if (registry.proxy(proxyId).isEmpty()) {
+            published.remove(proxyId);
+            cache.clearSnapshot(proxyId);
+          }
+        });
+  }
+
+  /** The resources last set for a proxy, for the debug page. */
+  public Optional<ProxyResources> published(String proxyId) {
+    return Optional.ofNullable(published.get(proxyId));
+  }
+
+  public MeshModel currentModel() {
+    return model;
+  }
+
+  /** Snapshots set since start (one per proxy whose config changed). */
+  public long pushCount() {
+    return pushes.get();
+  }
+
+  /** How long the last full push (translate + set for every proxy) took. */
+  public Duration lastPushDuration() {
+    return Duration.ofNanos(lastPushNanos);
+  }
+
+  /** Runs {@code task} on the publisher thread after everything already queued; for tests. */
+  public void flush() throws InterruptedException {
+    var done = new java.util.concurrent.CountDownLatch(1);
+    executor.execute(done::countDown);
+    done.await(10, TimeUnit.SECONDS);
+  }
+
+  private void pushAll() {
+    long start = System.nanoTime();
+    MeshModel m = model;
+    List<ProxyKey> proxies = registry.connected();
+    int changed = 0;
+    for (ProxyKey p : proxies) {
+      if (push(p, m)) {
+        changed++;
+      }
+    }
+    lastPushNanos = System.nanoTime() - start;
+    log.info(
+        "model {}: {} of {} proxies got new config in {} ms",
+        m.generation(),
+        changed,
+        proxies.size(),
+        TimeUnit.NANOSECONDS.toMillis(lastPushNanos));
+  }
+
+  /** Translates for one proxy and sets its snapshot if any version changed. */
+  private boolean push(ProxyKey proxy, MeshModel m) {
+    ProxyResources next;
+    try {
+      next = assembler.assemble(m, proxy);
+    } catch (RuntimeException e) {
+      // A translator bug must not stop other proxies' pushes; this proxy keeps its last config.
+      log.error("translation failed for proxy {} at model {}", proxy.id(), m.generation(), e);
+      return false;
+    }
+    ProxyResources prev = published.get(proxy.id());
+    if (prev != null && prev.versions().equals(next.versions())) {
+      return false;
+    }
+    ProxyResources.Versions v = next.versions();
+    cache.setSnapshot(
+        proxy.id(),
+        Snapshot.create(
+            next.clusters(),
+            v.clusters(),
+            next.endpoints(),
+            v.endpoints(),
+            next.listeners(),
+            v.listeners(),
+            next.routes(),
+            v.routes(),
+            List.of(),
+            ""));
+    published.put(proxy.id(), next);
+    pushes.incrementAndGet();
+    return true;
+  }
+
+  @Override
+  public void close() {
+    executor.shutdownNow();
+  }
+}
