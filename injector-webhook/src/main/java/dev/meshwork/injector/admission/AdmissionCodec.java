@@ -13,6 +13,7 @@ import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Reads and writes AdmissionReview v1 JSON with the fabric8 model. Thread-safe (the mapper is
@@ -79,17 +80,20 @@ public final class AdmissionCodec {
     if (uid == null || uid.isBlank()) {
       throw new BadAdmissionReviewException("AdmissionReview request has no uid", null);
     }
-    AdmissionReview review;
+    // The object is decoded by the injector as a Pod, where a bad one gets its own message; the
+    // typed request is read without it (and without oldObject, which we never use).
+    ObjectNode requestNode = ((ObjectNode) root.path("request")).deepCopy();
+    JsonNode object = requestNode.remove("object");
+    requestNode.remove("oldObject");
+    AdmissionRequest request;
     try {
-      review = mapper.treeToValue(root, AdmissionReview.class);
+      request = mapper.treeToValue(requestNode, AdmissionRequest.class);
     } catch (JacksonException e) {
       throw new BadAdmissionReviewException(
-          "AdmissionReview does not match admission.k8s.io/v1: "
+          "AdmissionReview request does not match admission.k8s.io/v1: "
               + firstLine(e.getOriginalMessage()),
           uid);
     }
-    AdmissionRequest request = review.getRequest();
-    JsonNode object = root.path("request").get("object");
     return new DecodedReview(uid, request, object == null || object.isNull() ? null : object);
   }
 
