@@ -1,0 +1,231 @@
+package dev.meshwork.sidecar;
+
+import dev.meshwork.sidecar.admin.AdminPages;
+import dev.meshwork.sidecar.admin.HttpEndpoints;
+import dev.meshwork.sidecar.cluster.UpstreamPools;
+import dev.meshwork.sidecar.config.SnapshotHolder;
+import dev.meshwork.sidecar.inbound.Inbound;
+import dev.meshwork.sidecar.lb.Balancers;
+import dev.meshwork.sidecar.lb.LoadRegistry;
+import dev.meshwork.sidecar.listener.LocalRouter;
+import dev.meshwork.sidecar.listener.ProxyContext;
+import dev.meshwork.sidecar.listener.ProxyListener;
+import dev.meshwork.sidecar.listener.Transport;
+import dev.meshwork.sidecar.outbound.Outbound;
+import dev.meshwork.sidecar.route.XdsRouter;
+import dev.meshwork.sidecar.xds.NodeInfo;
+import dev.meshwork.sidecar.xds.XdsClient;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.netty.channel.EventLoopGroup;
+import java.io.File;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running sidecar: event loops, the xDS client, listeners, admin and status servers. Built by
+ * {@link #start(SidecarConfig)}; {@link #drain()} is the SIGTERM path.
+ *
+ * <p>Threading: start and drain from one control thread; everything else runs on event loops.
+ */
+public final class Sidecar implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Sidecar.class);
+
+  private final SidecarConfig config;
+  private final Transport transport = Transport.best();
+  private final EventLoopGroup boss;
+  private final EventLoopGroup workers;
+  private final SnapshotHolder snapshots = new SnapshotHolder();
+  private final LoadRegistry loads = new LoadRegistry();
+  private final List<ProxyListener> listeners = new ArrayList<>();
+  private final List<HttpEndpoints> servers = new ArrayList<>();
+  private ManagedChannel xdsChannel;
+  private XdsClient xds;
+
+  private Sidecar(SidecarConfig config) {
+    this.config = config;
+    this.boss = transport.newGroup(1, "meshwork-accept");
+    this.workers = transport.newGroup(config.workers(), "meshwork-worker");
+  }
+
+  public static Sidecar start(SidecarConfig config) throws Exception {
+    Sidecar s = new Sidecar(config);
+    try {
+      s.startAll();
+    } catch (Exception | Error e) {
+      s.close();
+      throw e;
+    }
+    return s;
+  }
+
+  private void startAll() throws Exception {
+    if (Transport.epollUnavailability() != null) {
+      log.warn("transport.nio reason={}", Transport.epollUnavailability().toString());
+    }
+    NodeInfo node =
+        new NodeInfo(
+            config.namespace(),
+            config.podName(),
+            config.serviceAccount(),
+            config.workload(),
+            config.labels(),
+            config.instanceIps());
+    xdsChannel = xdsChannel(config);
+    xds = new XdsClient(xdsChannel, node.toProto(), snapshots);
+    xds.start();
+
+    Balancers balancers = new Balancers(loads);
+    UpstreamPools pools = new UpstreamPools(transport.socketChannel(), config.limits());
+    // mTLS material comes from the identity layer; until it is wired, mTLS clusters fail closed.
+    Supplier<io.netty.handler.ssl.SslContext> noTls = () -> null;
+    ProxyContext outbound =
+        new ProxyContext(
+            snapshots,
+            new XdsRouter(balancers, config.outboundAuthority()),
+            pools,
+            loads,
+            config.limits(),
+            noTls,
+            null,
+            transport.socketChannel());
+    if (config.outboundCapture() != null) {
+      listeners.add(
+          Outbound.listen(
+              "outbound-capture",
+              config.outboundCapture(),
+              boss,
+              workers,
+              transport,
+              outbound,
+              true));
+    }
+    if (config.outboundListen() != null) {
+      listeners.add(
+          Outbound.listen(
+              "outbound", config.outboundListen(), boss, workers, transport, outbound, false));
+    }
+    if (config.inboundCapture() != null) {
+      ProxyContext in = inbound(balancers, pools, 0);
+      listeners.add(
+          Inbound.listen(
+              "inbound-capture", config.inboundCapture(), boss, workers, transport, in, true));
+    }
+    if (config.inboundListen() != null) {
+      ProxyContext in = inbound(balancers, pools, config.appPort());
+      listeners.add(
+          Inbound.listen("inbound", config.inboundListen(), boss, workers, transport, in, false));
+    }
+    if (config.admin() != null) {
+      Map<String, Supplier<HttpEndpoints.Reply>> admin = new LinkedHashMap<>();
+      admin.put(
+          "/config_dump", () -> HttpEndpoints.Reply.json(AdminPages.configDump(snapshots, xds)));
+      admin.put("/clusters", () -> HttpEndpoints.Reply.json(AdminPages.clusters(snapshots, loads)));
+      admin.put("/ready", this::ready);
+      servers.add(
+          HttpEndpoints.serve("admin", config.admin(), boss, transport.serverChannel(), admin));
+    }
+    if (config.status() != null) {
+      servers.add(
+          HttpEndpoints.serve(
+              "status",
+              config.status(),
+              boss,
+              transport.serverChannel(),
+              Map.of("/ready", this::ready)));
+    }
+  }
+
+  private ProxyContext inbound(Balancers balancers, UpstreamPools pools, int appPort) {
+    return new ProxyContext(
+        snapshots,
+        new LocalRouter(balancers, "127.0.0.1", appPort),
+        pools,
+        loads,
+        config.limits(),
+        () -> null,
+        null,
+        transport.socketChannel());
+  }
+
+  private HttpEndpoints.Reply ready() {
+    // Certificate readiness joins here once the identity layer delivers material.
+    return AdminPages.ready(snapshots, () -> !config.requireCertificate());
+  }
+
+  private static ManagedChannel xdsChannel(SidecarConfig c) throws SSLException {
+    InetSocketAddress a = SidecarConfig.hostPort(c.xdsAddress());
+    NettyChannelBuilder b = NettyChannelBuilder.forAddress(a.getHostString(), a.getPort());
+    if (c.xdsCaFile() == null) {
+      b.usePlaintext();
+    } else {
+      b.sslContext(GrpcSslContexts.forClient().trustManager(new File(c.xdsCaFile())).build());
+    }
+    return b.keepAliveTime(30, TimeUnit.SECONDS).build();
+  }
+
+  public SnapshotHolder snapshots() {
+    return snapshots;
+  }
+
+  public LoadRegistry loads() {
+    return loads;
+  }
+
+  public List<ProxyListener> listeners() {
+    return List.copyOf(listeners);
+  }
+
+  /** The bound address of the listener called {@code name}. */
+  public InetSocketAddress address(String name) {
+    return listeners.stream()
+        .filter(l -> l.name().equals(name))
+        .findFirst()
+        .orElseThrow()
+        .address();
+  }
+
+  public List<HttpEndpoints> servers() {
+    return List.copyOf(servers);
+  }
+
+  /**
+   * The SIGTERM path: stop accepting, GOAWAY every connection, let calls in flight finish up to the
+   * drain timeout, then stop everything.
+   */
+  public void drain() {
+    log.info("sidecar.drain timeout={}", config.limits().drainTimeout());
+    for (ProxyListener l : listeners) {
+      try {
+        l.drain(config.limits().drainTimeout());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    close();
+  }
+
+  @Override
+  public void close() {
+    for (HttpEndpoints s : servers) {
+      s.close();
+    }
+    if (xds != null) {
+      xds.close();
+    }
+    if (xdsChannel != null) {
+      xdsChannel.shutdownNow();
+    }
+    workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+    boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+  }
+}

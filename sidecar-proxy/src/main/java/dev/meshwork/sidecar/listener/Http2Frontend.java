@@ -1,0 +1,92 @@
+package dev.meshwork.sidecar.listener;
+
+import dev.meshwork.sidecar.config.ProxyLimits;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Builds the downstream HTTP/2 server pipeline:
+ *
+ * <pre>
+ *   [tls] -> idle -> h2 codec (Http2FrameCodec) -> h2 mux (Http2MultiplexHandler)
+ *                                                   └ per stream: ProxyStreamHandler
+ * </pre>
+ *
+ * The codec enforces the limits (max concurrent streams, header list size) with the protocol's own
+ * errors: RST_STREAM or GOAWAY, and 431 for oversized request headers.
+ */
+public final class Http2Frontend {
+  public static final String IDLE = "idle";
+  public static final String IDLE_CLOSE = "idle-close";
+  public static final String CODEC = "h2-codec";
+  public static final String MUX = "h2-mux";
+
+  /**
+   * The connection-level window: larger than one stream's, so one stalled call cannot block others.
+   */
+  static final int CONNECTION_WINDOW = 16 * 1024 * 1024;
+
+  private Http2Frontend() {}
+
+  public static void configure(ChannelPipeline p, ProxyContext ctx) {
+    ProxyLimits limits = ctx.limits();
+    Http2FrameCodec codec =
+        Http2FrameCodecBuilder.forServer()
+            .initialSettings(
+                Http2Settings.defaultSettings()
+                    .maxConcurrentStreams(limits.maxConcurrentStreams())
+                    .maxHeaderListSize(limits.maxHeaderListSize())
+                    .initialWindowSize(limits.initialWindowSize()))
+            .gracefulShutdownTimeoutMillis(limits.drainTimeout().toMillis())
+            .validateHeaders(true)
+            .build();
+    long idle = limits.idleTimeout().toMillis();
+    p.addLast(IDLE, new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));
+    p.addLast(IDLE_CLOSE, new IdleClose(codec));
+    p.addLast(CODEC, codec);
+    p.addLast(
+        MUX,
+        new Http2MultiplexHandler(
+            new ChannelInitializer<Http2StreamChannel>() {
+              @Override
+              protected void initChannel(Http2StreamChannel ch) {
+                ch.pipeline().addLast(ctx.newStreamHandler());
+              }
+            }));
+    Channel ch = p.channel();
+    if (ch.isActive()) {
+      ch.writeAndFlush(new DefaultHttp2WindowUpdateFrame(CONNECTION_WINDOW - 65_535));
+    }
+  }
+
+  /** Closes (GOAWAY) a connection idle with no open stream. */
+  private static final class IdleClose extends ChannelInboundHandlerAdapter {
+    private final Http2FrameCodec codec;
+
+    IdleClose(Http2FrameCodec codec) {
+      this.codec = codec;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof IdleStateEvent && codec.connection().numActiveStreams() == 0) {
+        // Through the whole pipeline, so the codec sends GOAWAY before closing.
+        ctx.channel().close();
+        return;
+      }
+      ctx.fireUserEventTriggered(evt);
+    }
+  }
+}

@@ -1,0 +1,31 @@
+package dev.meshwork.sidecar.listener;
+
+import dev.meshwork.sidecar.cluster.UpstreamPools;
+import dev.meshwork.sidecar.config.ProxyLimits;
+import dev.meshwork.sidecar.config.SnapshotHolder;
+import dev.meshwork.sidecar.lb.LoadRegistry;
+import io.netty.handler.ssl.SslContext;
+import java.util.function.Supplier;
+
+/**
+ * What a listener's pipelines share: config, pools, load, limits and TLS. Immutable; the parts it
+ * points to are thread-safe.
+ *
+ * @param clientTls client TLS for mTLS clusters, or null when no certificate is available
+ * @param serverTls server TLS for peers dialling us with TLS, or null (TLS connections are closed)
+ */
+public record ProxyContext(
+    SnapshotHolder snapshots,
+    CallRouter router,
+    UpstreamPools pools,
+    LoadRegistry loads,
+    ProxyLimits limits,
+    Supplier<SslContext> clientTls,
+    Supplier<SslContext> serverTls,
+    Class<? extends io.netty.channel.Channel> socketChannel) {
+
+  /** A new per-stream handler. */
+  public ProxyStreamHandler newStreamHandler() {
+    return new ProxyStreamHandler(snapshots, router, pools, loads, limits, clientTls);
+  }
+}

@@ -1,0 +1,52 @@
+package dev.meshwork.sidecar.route;
+
+import dev.meshwork.sidecar.cluster.ClusterConfig;
+import dev.meshwork.sidecar.config.SidecarSnapshot;
+import dev.meshwork.sidecar.error.ProxyException;
+import dev.meshwork.sidecar.lb.Balancers;
+import dev.meshwork.sidecar.listener.CallRouter;
+import dev.meshwork.sidecar.listener.CallTarget;
+import io.netty.channel.Channel;
+import io.netty.handler.codec.http2.Http2Headers;
+
+/**
+ * Outbound routing by xDS: the {@code :authority} picks the listener and virtual host, the path and
+ * headers pick the route, the route's weights pick the cluster.
+ *
+ * @param defaultAuthority used when the call's authority matches no virtual host (explicit mode,
+ *     where the app dials the sidecar's address), or null
+ */
+public record XdsRouter(Balancers balancers, String defaultAuthority) implements CallRouter {
+
+  @Override
+  public CallTarget route(SidecarSnapshot snapshot, Http2Headers headers, Channel connection)
+      throws ProxyException {
+    String authority = headers.authority() == null ? "" : headers.authority().toString();
+    String path = headers.path() == null ? "/" : headers.path().toString();
+    var host = snapshot.hostFor(authority);
+    if (host.isEmpty() && defaultAuthority != null) {
+      host = snapshot.hostFor(defaultAuthority);
+    }
+    if (host.isEmpty()) {
+      throw new ProxyException.NoRoute(authority, path);
+    }
+    Route route =
+        RouteTable.firstMatch(host.get().host(), path, headers::get)
+            .orElseThrow(() -> new ProxyException.NoRoute(authority, path));
+    String clusterName = route.pickCluster();
+    ClusterConfig cluster =
+        snapshot
+            .clusters()
+            .cluster(clusterName)
+            .orElseThrow(() -> new ProxyException.NoCluster(clusterName));
+    return new CallTarget(
+        clusterName,
+        snapshot.clusters().endpointsOf(clusterName),
+        balancers.forCluster(clusterName, cluster.lbPolicy()),
+        route.headers(),
+        route.timeout(),
+        (int) Math.min(Integer.MAX_VALUE, cluster.connectTimeout().toMillis()),
+        cluster.upstreamTls(),
+        route.mirrors());
+  }
+}
