@@ -1,7 +1,6 @@
 package dev.meshwork.controlplane;
 
 import dev.meshwork.controlplane.debug.DebugHttpServer;
-import dev.meshwork.controlplane.model.MeshModel;
 import dev.meshwork.controlplane.model.MeshModelBuilder;
 import dev.meshwork.controlplane.model.RawConfig;
 import dev.meshwork.controlplane.model.RouteReport;
@@ -70,12 +69,7 @@ public final class ControlPlane implements AutoCloseable {
     this.statusWriter = statusWriter;
     this.builder = new MeshModelBuilder(options.trustDomain());
     this.xds = new XdsServer(options.grpcAddress(), options.credentials(), options.extraServices());
-    this.publisher =
-        new SnapshotPublisher(
-            xds.cache(),
-            xds.registry(),
-            MeshModel.empty(options.trustDomain()),
-            options.pushDebounce());
+    this.publisher = new SnapshotPublisher(xds.cache(), xds.registry(), options.pushDebounce());
     this.http =
         new DebugHttpServer(
             options.httpAddress(), xds.registry(), publisher, () -> ready, () -> reports);

@@ -153,7 +153,9 @@ public final class DebugHttpServer implements AutoCloseable {
     }
     Struct out =
         Struct.newBuilder()
-            .putFields("modelGeneration", num(publisher.currentModel().generation()))
+            .putFields(
+                "modelGeneration",
+                num(publisher.currentModel() == null ? 0 : publisher.currentModel().generation()))
             .putFields("nacks", num(registry.nackCount()))
             .putFields("proxies", Value.newBuilder().setListValue(list).build())
             .build();

@@ -48,14 +48,12 @@ public final class SnapshotPublisher implements ProxyRegistry.Listener, AutoClos
   private volatile long lastPushNanos;
 
   /**
-   * @param initial the model proxies get before the first real one (usually {@link
-   *     MeshModel#empty})
+   * Proxies that connect before the first model get nothing until it arrives: an empty snapshot
+   * would tell them every Service they asked for does not exist.
    */
-  public SnapshotPublisher(
-      SimpleCache<String> cache, ProxyRegistry registry, MeshModel initial, Duration debounce) {
+  public SnapshotPublisher(SimpleCache<String> cache, ProxyRegistry registry, Duration debounce) {
     this.cache = cache;
     this.registry = registry;
-    this.model = initial;
     this.debounce = debounce;
     registry.addListener(this);
   }
@@ -73,7 +71,12 @@ public final class SnapshotPublisher implements ProxyRegistry.Listener, AutoClos
 
   @Override
   public void proxyConnected(ProxyKey proxy) {
-    executor.execute(() -> push(proxy, model));
+    executor.execute(
+        () -> {
+          if (model != null) {
+            push(proxy, model);
+          }
+        });
   }
 
   @Override
@@ -92,6 +95,7 @@ public final class SnapshotPublisher implements ProxyRegistry.Listener, AutoClos
     return Optional.ofNullable(published.get(proxyId));
   }
 
+  /** The model last handed in, or null before the first one. */
   public MeshModel currentModel() {
     return model;
   }

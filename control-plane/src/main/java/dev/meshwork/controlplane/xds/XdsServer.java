@@ -1,5 +1,12 @@
 package dev.meshwork.controlplane.xds;
 
+import io.envoyproxy.controlplane.cache.ConfigWatcher;
+import io.envoyproxy.controlplane.cache.DeltaResponse;
+import io.envoyproxy.controlplane.cache.DeltaWatch;
+import io.envoyproxy.controlplane.cache.DeltaXdsRequest;
+import io.envoyproxy.controlplane.cache.Response;
+import io.envoyproxy.controlplane.cache.Watch;
+import io.envoyproxy.controlplane.cache.XdsRequest;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.grpc.BindableService;
@@ -10,7 +17,10 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +50,7 @@ public final class XdsServer implements AutoCloseable {
     this.registry = new ProxyRegistry();
     // Group snapshots by node.id: one snapshot per proxy, as the contract says.
     this.cache = new SimpleCache<>(node -> node.getId());
-    V3DiscoveryServer discovery = new V3DiscoveryServer(registry, cache);
+    V3DiscoveryServer discovery = new V3DiscoveryServer(registry, answerWithWhatExists(cache));
     HealthStatusManager health = new HealthStatusManager();
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(address, credentials)
@@ -51,6 +61,53 @@ public final class XdsServer implements AutoCloseable {
             .permitKeepAliveWithoutCalls(true);
     extraServices.forEach(builder::addService);
     this.server = builder.build();
+  }
+
+  /**
+   * In ADS mode SimpleCache holds back a response while a requested name is missing from the
+   * snapshot, but {@code setSnapshot} still drops that watch: a client asking for a Service that
+   * appears later would wait forever. Answering with the resources that exist is plain
+   * state-of-the-world semantics (absent means "does not exist") and every later version change
+   * reaches the client.
+   */
+  static ConfigWatcher answerWithWhatExists(SimpleCache<String> cache) {
+    return new ConfigWatcher() {
+      @Override
+      public Watch createWatch(
+          boolean ads,
+          XdsRequest request,
+          Set<String> knownResourceNames,
+          Consumer<Response> responseConsumer,
+          boolean hasClusterChanged,
+          boolean allowDefaultEmptyEdsUpdate) {
+        return cache.createWatch(
+            false,
+            request,
+            knownResourceNames,
+            responseConsumer,
+            hasClusterChanged,
+            allowDefaultEmptyEdsUpdate);
+      }
+
+      @Override
+      public DeltaWatch createDeltaWatch(
+          DeltaXdsRequest request,
+          String requesterVersion,
+          Map<String, String> resourceVersions,
+          Set<String> pendingResources,
+          boolean isWildcard,
+          Consumer<DeltaResponse> responseConsumer,
+          boolean hasClusterChanged) {
+        return cache.createDeltaWatch(
+            request,
+            requesterVersion,
+            resourceVersions,
+            pendingResources,
+            isWildcard,
+            responseConsumer,
+            hasClusterChanged);
+      }
+    };
   }
 
   public XdsServer start() throws IOException {
