@@ -1,0 +1,126 @@
+package dev.meshwork.sidecar.identity;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.meshwork.api.SpiffeId;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The sidecar's CA client against a CSR service over grpc-java TLS on loopback. */
+class CaClientIT {
+  private static final SpiffeId CART = SpiffeId.of("shop", "cart");
+  @TempDir Path dir;
+  private final TestPki pki = new TestPki("mesh");
+  private FakeCa ca;
+
+  @AfterEach
+  void stop() throws Exception {
+    if (ca != null) {
+      ca.stop();
+    }
+  }
+
+  private CaClient client(int port, SpiffeId identity, String token) throws Exception {
+    Path roots = dir.resolve("ca-root.pem");
+    Files.writeString(roots, FakeCa.pem(pki.root));
+    Path tokenFile = dir.resolve("token");
+    Files.writeString(tokenFile, token + "\n");
+    return new CaClient(
+        new CaClient.Config(
+            "127.0.0.1:" + port,
+            FakeCa.AUTHORITY,
+            roots,
+            tokenFile,
+            identity,
+            Duration.ZERO,
+            Duration.ofSeconds(5)),
+        Clock.systemUTC());
+  }
+
+  @Test
+  void obtainsACertificateForItsOwnKeyWithTheTokenFromTheFile() throws Exception {
+    ca = new FakeCa(pki, Map.of("cart-token", CART), 3600).start(0);
+    try (CaClient client = client(ca.port(), CART, "cart-token")) {
+      var keys = WorkloadCsrs.newKeyPair();
+      WorkloadIdentity identity = client.issue(keys);
+      assertThat(identity.id()).isEqualTo(CART);
+      assertThat(identity.leaf().getPublicKey()).isEqualTo(keys.getPublic());
+      assertThat(identity.key()).isSameAs(keys.getPrivate());
+      assertThat(identity.trustBundle()).containsExactly(pki.root);
+      assertThat(ca.seenTokens).containsExactly("cart-token");
+    }
+  }
+
+  @Test
+  void askingForAnotherIdentityIsRefusedAndNotRetryable() throws Exception {
+    ca = new FakeCa(pki, Map.of("cart-token", CART), 3600).start(0);
+    try (CaClient client = client(ca.port(), SpiffeId.of("shop", "payments"), "cart-token")) {
+      assertThatThrownBy(() -> client.issue(WorkloadCsrs.newKeyPair()))
+          .isInstanceOfSatisfying(IssuanceException.class, e -> assertThat(e.retryable()).isFalse())
+          .hasMessageContaining("PERMISSION_DENIED");
+    }
+  }
+
+  @Test
+  void caServedWithACertificateFromAnotherRootIsNotTrusted() throws Exception {
+    ca = new FakeCa(new TestPki("rogue"), Map.of("cart-token", CART), 3600).start(0);
+    try (CaClient client = client(ca.port(), CART, "cart-token")) {
+      assertThatThrownBy(() -> client.issue(WorkloadCsrs.newKeyPair()))
+          .isInstanceOfSatisfying(IssuanceException.class, e -> assertThat(e.retryable()).isTrue())
+          .hasMessageContaining("UNAVAILABLE");
+      assertThat(ca.seenTokens).as("the token is never sent to an untrusted server").isEmpty();
+    }
+  }
+
+  @Test
+  void caRestartKeepsTheCurrentCertificateAndRenewalRetriesWithBackoffUntilItIsBack()
+      throws Exception {
+    ca = new FakeCa(pki, Map.of("cart-token", CART), 4).start(0);
+    int port = ca.port();
+    try (CaClient client = client(port, CART, "cart-token");
+        RotatingCertificateSource source =
+            new RotatingCertificateSource(
+                client,
+                RenewalSchedule.DEFAULT,
+                new Backoff(Duration.ofMillis(100), Duration.ofMillis(800)),
+                Clock.systemUTC(),
+                new Random(3))) {
+      List<WorkloadIdentity> delivered = new CopyOnWriteArrayList<>();
+      source.addListener(delivered::add);
+      source.start();
+      WorkloadIdentity first = source.awaitReady(Duration.ofSeconds(10)).orElseThrow();
+
+      ca.stop(); // CA process goes away before the renewal point (~2s)
+      Thread.sleep(3000);
+      assertThat(delivered).containsExactly(first);
+      assertThat(source.current()).containsSame(first);
+
+      // A new CA process with the same stored root comes back on the same address.
+      ca = new FakeCa(pki, Map.of("cart-token", CART), 4).start(port);
+      await().atMost(Duration.ofSeconds(10)).until(() -> delivered.size() >= 2);
+      WorkloadIdentity renewed = delivered.get(1);
+      assertThat(renewed.id()).isEqualTo(CART);
+      assertThat(source.current()).containsSame(delivered.getLast());
+      // Same root before and after: certificates from both processes verify against either bundle.
+      var verifier = new SpiffePeerVerifier("cluster.local", Clock.systemUTC());
+      assertThat(
+              verifier.verify(
+                  renewed.chain(),
+                  first.trustBundle(),
+                  SpiffePeerVerifier.PeerRole.CLIENT,
+                  id -> true))
+          .isEqualTo(CART);
+    }
+  }
+}
