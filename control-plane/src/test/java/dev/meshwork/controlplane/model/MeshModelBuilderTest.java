@@ -1,0 +1,218 @@
+package dev.meshwork.controlplane.model;
+
+import static dev.meshwork.controlplane.testing.Meshes.pod;
+import static dev.meshwork.controlplane.testing.Meshes.raw;
+import static dev.meshwork.controlplane.testing.Meshes.service;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class MeshModelBuilderTest {
+
+  static final String BASE =
+      service("greeter", 8080)
+          + service("greeter-v2", 8080)
+          + pod("greeter-1", "greeter", "v1", "10.0.0.1", 8080, true)
+          + pod("greeter-v2-1", "greeter-v2", "v2", "10.0.0.2", 8080, false);
+
+  static String route(String name, long generation, String parent, String rules) {
+    return """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: GRPCRoute
+        metadata: {name: %s, namespace: default, generation: %d}
+        spec:
+          parentRefs: [%s]
+        %s
+        ---
+        """
+        .formatted(name, generation, parent, rules.indent(2));
+  }
+
+  static final String SERVICE_PARENT = "{group: \"\", kind: Service, name: greeter}";
+
+  static final String GOOD_RULES =
+      """
+      rules:
+      - matches: [{method: {service: demo.Greeter}}]
+        backendRefs: [{name: greeter-v2, port: 8080}]
+      """;
+
+  final MeshModelBuilder builder = new MeshModelBuilder("cluster.local");
+
+  @Test
+  void podsSelectedByAServiceBecomeItsEndpointsWithWorkloadDetails() {
+    MeshModel m = builder.build(raw(BASE)).model();
+    MeshService svc = m.service(new ServiceKey("default", "greeter")).orElseThrow();
+    assertThat(svc.endpoints(8080))
+        .containsExactly(
+            new Endpoint(
+                "10.0.0.1", 8080, "default", "greeter-1", "greeter", "v1", "greeter", true, true));
+    assertThat(m.workload("default", "greeter-1").orElseThrow().identity("cluster.local").uri())
+        .isEqualTo("spiffe://cluster.local/ns/default/sa/greeter");
+  }
+
+  @Test
+  void endpointSlicesWinOverSelectorsAndCarryReadiness() {
+    String slice =
+        """
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata:
+          name: greeter-abc
+          namespace: default
+          labels: {kubernetes.io/service-name: greeter}
+        addressType: IPv4
+        ports: [{name: grpc, port: 9090}]
+        endpoints:
+        - addresses: [10.1.0.1]
+          conditions: {ready: true}
+          targetRef: {kind: Pod, name: greeter-1}
+        - addresses: [10.1.0.2]
+          conditions: {ready: false}
+        ---
+        """;
+    MeshService svc =
+        builder
+            .build(raw(BASE + slice))
+            .model()
+            .service(new ServiceKey("default", "greeter"))
+            .orElseThrow();
+    assertThat(svc.endpoints(8080))
+        .extracting(e -> e.ip() + ":" + e.port() + "/" + e.pod() + "/" + e.ready())
+        .containsExactly("10.1.0.1:9090/greeter-1/true", "10.1.0.2:9090//false");
+  }
+
+  @Test
+  void aValidRouteIsAcceptedWithResolvedRefs() {
+    MeshModelBuilder.Result r =
+        builder.build(raw(BASE + route("r", 1, SERVICE_PARENT, GOOD_RULES)));
+    assertThat(r.model().routes()).hasSize(1);
+    RouteReport report = r.reports().getFirst();
+    assertThat(report.valid()).isTrue();
+    assertThat(report.parents().getFirst().accepted().reason()).isEqualTo("Accepted");
+    assertThat(report.parents().getFirst().resolvedRefs().reason()).isEqualTo("ResolvedRefs");
+  }
+
+  @Test
+  void invalidRegexIsRejectedAndTheLastGoodVersionStays() {
+    builder.build(raw(BASE + route("r", 1, SERVICE_PARENT, GOOD_RULES)));
+    MeshModelBuilder.Result r =
+        builder.build(
+            raw(
+                BASE
+                    + route(
+                        "r",
+                        2,
+                        SERVICE_PARENT,
+                        """
+                        rules:
+                        - matches: [{headers: [{type: RegularExpression, name: x-user, value: "a(b"}]}]
+                          backendRefs: [{name: greeter, port: 8080}]
+                        """)));
+    RouteReport report = r.reports().getFirst();
+    assertThat(report.observedGeneration()).isEqualTo(2);
+    assertThat(report.parents().getFirst().accepted().status()).isFalse();
+    assertThat(report.parents().getFirst().accepted().reason()).isEqualTo("UnsupportedValue");
+    assertThat(report.parents().getFirst().accepted().message())
+        .contains("invalid regular expression");
+    assertThat(report.inForce()).isTrue();
+    assertThat(r.model().routes())
+        .singleElement()
+        .satisfies(a -> assertThat(a.route().getMetadata().getGeneration()).isEqualTo(1));
+  }
+
+  @Test
+  void aMissingBackendFailsResolvedRefsWithBackendNotFound() {
+    MeshModelBuilder.Result r =
+        builder.build(
+            raw(
+                BASE
+                    + route(
+                        "r",
+                        1,
+                        SERVICE_PARENT,
+                        """
+                        rules:
+                        - backendRefs: [{name: nope, port: 8080}]
+                        """)));
+    RouteReport.ParentReport p = r.reports().getFirst().parents().getFirst();
+    assertThat(p.resolvedRefs().status()).isFalse();
+    assertThat(p.resolvedRefs().reason()).isEqualTo("BackendNotFound");
+    assertThat(p.resolvedRefs().message()).contains("default/nope");
+    assertThat(r.reports().getFirst().inForce()).isFalse();
+    assertThat(r.model().routes()).isEmpty();
+  }
+
+  @Test
+  void allWeightsZeroIsRejected() {
+    MeshModelBuilder.Result r =
+        builder.build(
+            raw(
+                BASE
+                    + route(
+                        "r",
+                        1,
+                        SERVICE_PARENT,
+                        """
+                        rules:
+                        - backendRefs:
+                          - {name: greeter, port: 8080, weight: 0}
+                          - {name: greeter-v2, port: 8080, weight: 0}
+                        """)));
+    RouteReport.ParentReport p = r.reports().getFirst().parents().getFirst();
+    assertThat(p.accepted().status()).isFalse();
+    assertThat(p.accepted().reason()).isEqualTo("UnsupportedValue");
+    assertThat(p.accepted().message()).contains("weight 0");
+  }
+
+  @Test
+  void aParentThatIsNotAServiceIsRejectedAndGatewayParentsAreNotOurs() {
+    MeshModelBuilder.Result r =
+        builder.build(
+            raw(
+                BASE
+                    + route(
+                        "deploy", 1, "{group: apps, kind: Deployment, name: greeter}", GOOD_RULES)
+                    + route("gw", 1, "{name: my-gateway}", GOOD_RULES)
+                    + route("ok", 1, SERVICE_PARENT, GOOD_RULES)));
+    assertThat(r.reports()).extracting(RouteReport::name).containsExactly("deploy", "ok");
+    RouteReport.ParentReport p = r.reports().getFirst().parents().getFirst();
+    assertThat(p.accepted().reason()).isEqualTo("UnsupportedValue");
+    assertThat(p.accepted().message()).contains("apps/Deployment");
+    // The rest keeps flowing.
+    assertThat(r.model().routes()).extracting(AttachedRoute::name).containsExactly("ok");
+  }
+
+  @Test
+  void aParentServiceThatDoesNotExistIsNoMatchingParent() {
+    MeshModelBuilder.Result r =
+        builder.build(
+            raw(BASE + route("r", 1, "{group: \"\", kind: Service, name: ghost}", GOOD_RULES)));
+    assertThat(r.reports().getFirst().parents().getFirst().accepted().reason())
+        .isEqualTo("NoMatchingParent");
+  }
+
+  @Test
+  void aDeletedRouteIsForgottenIncludingItsLastGoodVersion() {
+    builder.build(raw(BASE + route("r", 1, SERVICE_PARENT, GOOD_RULES)));
+    assertThat(builder.build(raw(BASE)).model().routes()).isEmpty();
+    // Re-created broken: nothing older to fall back to.
+    MeshModelBuilder.Result r =
+        builder.build(
+            raw(
+                BASE
+                    + route(
+                        "r", 1, SERVICE_PARENT, "rules:\n- backendRefs: [{name: x, port: 1}]\n")));
+    assertThat(r.model().routes()).isEmpty();
+    assertThat(r.reports().getFirst().inForce()).isFalse();
+  }
+
+  @Test
+  void generationsIncrease() {
+    long a = builder.build(raw(BASE)).model().generation();
+    long b = builder.build(raw(BASE)).model().generation();
+    assertThat(b).isEqualTo(a + 1);
+    assertThat(List.of(a, b)).doesNotContain(0L);
+  }
+}
