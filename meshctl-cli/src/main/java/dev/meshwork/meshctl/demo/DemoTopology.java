@@ -73,25 +73,28 @@ record DemoTopology(List<Component> components, Map<String, String> adminUrls) {
     components.add(
         new Component(
             "control-plane",
-            java(
+            javaJar(
                 jars.controlPlane(),
-                "dev.meshwork.controlplane.ControlPlaneMain",
-                "--config-dir",
-                config.toString(),
-                "--grpc-port",
-                Integer.toString(grpcPort),
-                "--http-port",
-                Integer.toString(httpPort),
-                "--ca-dir",
-                work.resolve("ca").toString(),
-                "--static-tokens",
-                tokens.toString()),
+                List.of(
+                    "--config-dir",
+                    config.toString(),
+                    "--grpc-port",
+                    Integer.toString(grpcPort),
+                    "--http-port",
+                    Integer.toString(httpPort),
+                    "--ca-dir",
+                    work.resolve("ca").toString(),
+                    "--static-tokens",
+                    tokens.toString())),
             "http://127.0.0.1:" + httpPort + "/healthz",
             false));
     admin.put("control plane proxies", "http://127.0.0.1:" + httpPort + "/debug/proxies");
 
     for (Pod pod : PODS) {
       boolean caller = pod.app().equals("caller");
+      int appPort = freePort();
+      int adminPort = freePort();
+      int statusPort = freePort();
       if (!caller) {
         components.add(
             new Component(
@@ -100,9 +103,9 @@ record DemoTopology(List<Component> components, Map<String, String> adminUrls) {
                     jars.meshctl(),
                     "dev.meshwork.meshctl.demo.apps.GreeterApp",
                     "--bind",
-                    pod.localIp(),
+                    "127.0.0.1",
                     "--port",
-                    Integer.toString(pod.appPort()),
+                    Integer.toString(appPort),
                     "--instance",
                     pod.name(),
                     "--version",
@@ -110,36 +113,50 @@ record DemoTopology(List<Component> components, Map<String, String> adminUrls) {
                 null,
                 false));
       }
+      List<String> sidecar =
+          new ArrayList<>(
+              List.of(
+                  "run",
+                  "--xds",
+                  "127.0.0.1:" + grpcPort,
+                  "--namespace",
+                  NAMESPACE,
+                  "--pod-name",
+                  pod.name(),
+                  "--service-account",
+                  pod.serviceAccount(),
+                  "--workload",
+                  pod.app(),
+                  "--labels",
+                  "app=" + pod.app() + ",version=" + pod.version(),
+                  "--instance-ips",
+                  pod.podIp(),
+                  // No iptables here: the sidecar owns the pod IP instead of capturing it.
+                  "--outbound-port",
+                  "-1",
+                  "--inbound-port",
+                  "-1",
+                  "--admin-port",
+                  Integer.toString(adminPort),
+                  "--status-port",
+                  Integer.toString(statusPort)));
+      if (caller) {
+        sidecar.addAll(List.of("--outbound-listen", pod.podIp() + ":15001"));
+      } else {
+        sidecar.addAll(
+            List.of(
+                "--inbound-listen",
+                pod.podIp() + ":" + pod.appPort(),
+                "--app-port",
+                Integer.toString(appPort)));
+      }
       components.add(
           new Component(
               pod.name() + "-sidecar",
-              java(
-                  jars.sidecar(),
-                  "dev.meshwork.sidecar.SidecarMain",
-                  "run",
-                  "--xds-address",
-                  "127.0.0.1:" + grpcPort,
-                  "--ca-address",
-                  "127.0.0.1:" + grpcPort,
-                  "--ca-token",
-                  "demo-token-" + pod.name(),
-                  "--pod-name",
-                  pod.name(),
-                  "--namespace",
-                  NAMESPACE,
-                  "--service-account",
-                  pod.serviceAccount(),
-                  "--pod-ip",
-                  pod.podIp(),
-                  "--app-ip",
-                  pod.localIp(),
-                  "--admin-address",
-                  pod.podIp() + ":15000",
-                  "--metrics-address",
-                  pod.podIp() + ":15020"),
-              "http://" + pod.podIp() + ":15020/ready",
+              javaJar(jars.sidecar(), sidecar),
+              "http://127.0.0.1:" + statusPort + "/ready",
               false));
-      admin.put(pod.name() + " config", "http://" + pod.podIp() + ":15000/config_dump");
+      admin.put(pod.name() + " sidecar admin", "http://127.0.0.1:" + adminPort + "/");
       if (caller) {
         components.add(
             new Component(
@@ -212,14 +229,27 @@ record DemoTopology(List<Component> components, Map<String, String> adminUrls) {
   }
 
   private static List<String> java(Path classpath, String mainClass, String... args) {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(ProcessHandle.current().info().command().orElse("java"));
-    // Small heaps and a fast-starting JIT: the demo runs eight JVMs on a laptop-sized machine.
-    cmd.addAll(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", "-Xmx128m"));
+    List<String> cmd = jvm();
     cmd.add("-cp");
     cmd.add(classpath.toString());
     cmd.add(mainClass);
     cmd.addAll(List.of(args));
+    return cmd;
+  }
+
+  private static List<String> javaJar(Path jar, List<String> args) {
+    List<String> cmd = jvm();
+    cmd.add("-jar");
+    cmd.add(jar.toString());
+    cmd.addAll(args);
+    return cmd;
+  }
+
+  private static List<String> jvm() {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(ProcessHandle.current().info().command().orElse("java"));
+    // Small heaps and serial GC: the demo runs eight JVMs on a laptop-sized machine.
+    cmd.addAll(List.of("-XX:+UseSerialGC", "-Xss512k", "-Xmx96m"));
     return cmd;
   }
 
