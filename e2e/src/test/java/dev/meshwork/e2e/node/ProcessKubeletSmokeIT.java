@@ -1,0 +1,239 @@
+package dev.meshwork.e2e.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.meshwork.e2e.kube.KubeApiServerTest;
+import dev.meshwork.e2e.kube.Prerequisites;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.authentication.TokenReview;
+import io.fabric8.kubernetes.api.model.authentication.TokenReviewBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The harness end to end: a pod created through the API server runs as processes in its own network
+ * namespace, becomes Ready with a podIP, and the real EndpointSlice controller publishes it for a
+ * matching Service; deleting it stops its processes and removes the endpoint.
+ */
+@KubeApiServerTest
+@Tag("netns")
+class ProcessKubeletSmokeIT {
+  private static final String SUFFIX = UUID.randomUUID().toString().substring(0, 6);
+  private static final String NS = "kubelet-" + SUFFIX;
+  private static ProcessKubelet node;
+
+  @BeforeAll
+  static void startNode(KubernetesClient client) {
+    Prerequisites.require(
+        Prerequisites.isRoot(), "the process kubelet needs root (network namespaces, mounts)");
+    node = ProcessKubelet.start(client, "node-" + SUFFIX);
+    client
+        .namespaces()
+        .resource(new NamespaceBuilder().withNewMetadata().withName(NS).endMetadata().build())
+        .create();
+    // The ServiceAccount admission plugin refuses pods until the controller made "default".
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> client.serviceAccounts().inNamespace(NS).withName("default").get() != null);
+  }
+
+  @AfterAll
+  static void stopNode(KubernetesClient client) {
+    if (node != null) {
+      node.close();
+    }
+    client.namespaces().withName(NS).delete();
+  }
+
+  @Test
+  void podBecomesReadyAndIsPublishedInAnEndpointSlice(KubernetesClient client, @TempDir Path site)
+      throws Exception {
+    Files.writeString(site.resolve("index.html"), "hello from a process pod\n");
+    client
+        .services()
+        .inNamespace(NS)
+        .resource(
+            new ServiceBuilder()
+                .withNewMetadata()
+                .withName("web")
+                .endMetadata()
+                .withNewSpec()
+                .addToSelector("app", "web")
+                .addNewPort()
+                .withName("http")
+                .withPort(80)
+                .withTargetPort(new IntOrString(8080))
+                .endPort()
+                .endSpec()
+                .build())
+        .create();
+    String jwebserver = Path.of(System.getProperty("java.home"), "bin", "jwebserver").toString();
+    Pod pod =
+        new PodBuilder()
+            .withNewMetadata()
+            .withName("web-0")
+            .addToLabels("app", "web")
+            .endMetadata()
+            .withNewSpec()
+            .withNodeName(node.nodeName())
+            .withTerminationGracePeriodSeconds(5L)
+            .addNewContainer()
+            .withName("web")
+            .withImage("jdk/jwebserver")
+            .withCommand(
+                jwebserver, "-J-Xmx32m", "-b", "0.0.0.0", "-p", "8080", "-d", site.toString())
+            .addNewPort()
+            .withContainerPort(8080)
+            .withName("http")
+            .endPort()
+            .withNewReadinessProbe()
+            .withNewHttpGet()
+            .withPath("/index.html")
+            .withPort(new IntOrString("http"))
+            .endHttpGet()
+            .withPeriodSeconds(1)
+            .endReadinessProbe()
+            .endContainer()
+            .addNewContainer()
+            .withName("shell")
+            .withImage("host/sh")
+            .withCommand(
+                "sh",
+                "-c",
+                "cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo;"
+                    + " ip -4 -o addr show dev eth0; exec sleep 600")
+            .endContainer()
+            .endSpec()
+            .build();
+    client.pods().inNamespace(NS).resource(pod).create();
+
+    await("pod web-0 Ready")
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> isReady(client.pods().inNamespace(NS).withName("web-0").get()));
+    Pod running = client.pods().inNamespace(NS).withName("web-0").get();
+    String podIp = running.getStatus().getPodIP();
+    assertThat(podIp).startsWith(node.network().cidr().replace("0/24", ""));
+    assertThat(running.getStatus().getPhase()).isEqualTo("Running");
+    assertThat(running.getStatus().getContainerStatuses())
+        .allSatisfy(s -> assertThat(s.getState().getRunning()).isNotNull());
+
+    // The process serves inside the pod's network namespace, at the pod's address.
+    HttpResponse<String> page =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create("http://" + podIp + ":8080/index.html"))
+                    .timeout(Duration.ofSeconds(5))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(page.body()).isEqualTo("hello from a process pod\n");
+
+    // The real EndpointSlice controller publishes the Ready pod for the Service.
+    await("EndpointSlice of Service web lists " + podIp)
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> readyAddresses(client).contains(podIp));
+    Endpoint endpoint =
+        slices(client).stream()
+            .flatMap(s -> endpoints(s).stream())
+            .filter(e -> e.getAddresses().contains(podIp))
+            .findFirst()
+            .orElseThrow();
+    assertThat(endpoint.getTargetRef().getName()).isEqualTo("web-0");
+    assertThat(endpoint.getNodeName()).isEqualTo(node.nodeName());
+    assertThat(slices(client).get(0).getPorts().get(0).getPort()).isEqualTo(8080);
+
+    // The second container sees the projected ServiceAccount volume at the standard path and
+    // lives in the same network namespace.
+    Path shellLog = node.logFile(NS, "web-0", "shell");
+    await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(shellLog).contains("inet"));
+    assertThat(Files.readString(shellLog)).startsWith(NS + "\n").contains("inet " + podIp + "/24");
+
+    // The projected token is a real bound token: TokenReview names the ServiceAccount and pod.
+    String volume =
+        running.getSpec().getVolumes().stream()
+            .filter(v -> v.getProjected() != null)
+            .findFirst()
+            .orElseThrow()
+            .getName();
+    String token = Files.readString(node.volumeDir(NS, "web-0", volume).resolve("token"));
+    TokenReview review =
+        client
+            .resource(new TokenReviewBuilder().withNewSpec().withToken(token).endSpec().build())
+            .create();
+    assertThat(review.getStatus().getAuthenticated()).isTrue();
+    assertThat(review.getStatus().getUser().getUsername())
+        .isEqualTo("system:serviceaccount:" + NS + ":default");
+    assertThat(review.getStatus().getUser().getExtra().get("authentication.kubernetes.io/pod-name"))
+        .containsExactly("web-0");
+
+    // Deleting the pod stops its processes (SIGTERM) and withdraws the endpoint.
+    long pid =
+        Long.parseLong(
+            running.getStatus().getContainerStatuses().stream()
+                .filter(s -> s.getName().equals("web"))
+                .findFirst()
+                .orElseThrow()
+                .getContainerID()
+                .substring("process://".length()));
+    client.pods().inNamespace(NS).withName("web-0").delete();
+    await("pod web-0 gone")
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> client.pods().inNamespace(NS).withName("web-0").get() == null);
+    assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive))
+        .isNotEqualTo(java.util.Optional.of(true));
+    await("endpoint withdrawn")
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> !readyAddresses(client).contains(podIp));
+  }
+
+  private static boolean isReady(Pod p) {
+    return p != null
+        && p.getStatus() != null
+        && p.getStatus().getConditions().stream()
+            .anyMatch(c -> c.getType().equals("Ready") && c.getStatus().equals("True"));
+  }
+
+  private static List<EndpointSlice> slices(KubernetesClient client) {
+    return client
+        .discovery()
+        .v1()
+        .endpointSlices()
+        .inNamespace(NS)
+        .withLabel("kubernetes.io/service-name", "web")
+        .list()
+        .getItems();
+  }
+
+  private static List<Endpoint> endpoints(EndpointSlice slice) {
+    return slice.getEndpoints() == null ? List.of() : slice.getEndpoints();
+  }
+
+  private static List<String> readyAddresses(KubernetesClient client) {
+    return slices(client).stream()
+        .flatMap(s -> endpoints(s).stream())
+        .filter(e -> e.getConditions() != null && Boolean.TRUE.equals(e.getConditions().getReady()))
+        .flatMap(e -> e.getAddresses().stream())
+        .toList();
+  }
+}
