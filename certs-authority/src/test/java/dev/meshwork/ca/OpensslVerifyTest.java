@@ -3,6 +3,7 @@ package dev.meshwork.ca;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.meshwork.api.SpiffeId;
+import dev.meshwork.ca.issue.CaConfig;
 import dev.meshwork.ca.issue.CertificateAuthority;
 import dev.meshwork.ca.issue.IssuedCertificate;
 import dev.meshwork.ca.issue.ServingCertificate;
@@ -10,10 +11,12 @@ import dev.meshwork.ca.pki.Csrs;
 import dev.meshwork.ca.pki.KeyPairs;
 import dev.meshwork.ca.pki.Pem;
 import dev.meshwork.ca.pki.WorkloadCsr;
+import dev.meshwork.ca.store.InMemoryCaStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -133,9 +136,17 @@ class OpensslVerifyTest {
 
   @Test
   void rotationOverlapBundleVerifiesLeavesOfBothRoots() throws Exception {
+    CertificateAuthority ca =
+        CertificateAuthority.start(
+            CaConfig.defaults().withRootPropagation(Duration.ofMillis(1)),
+            new InMemoryCaStore(),
+            Clock.systemUTC());
     IssuedCertificate before = workload(ca);
     ca.rotateRoot();
+    Thread.sleep(5);
+    ca.maintain(); // the new generation signs from here
     IssuedCertificate after = workload(ca);
+    assertThat(after.chain().get(1)).isNotEqualTo(before.chain().get(1));
     write("bundle.pem", Pem.encodeAll(ca.trustBundle()));
     write("old-chain.pem", Pem.encode(before.chain().get(1)));
     write("old-leaf.pem", Pem.encode(before.leaf()));

@@ -13,9 +13,11 @@ import java.util.Objects;
  * @param minWorkloadTtl the shortest lifetime the CA grants; shorter requests are lengthened
  * @param rootValidity lifetime of a generated root (10 years)
  * @param intermediateValidity lifetime of a generated intermediate (1 year)
- * @param rootOverlap how long an old root stays trusted after a rotation; must exceed the longest
- *     leaf lifetime so every leaf signed under the old root expires before its root leaves the
- *     bundle
+ * @param rootOverlap how long an old root stays trusted after the new one starts signing; must
+ *     exceed the longest leaf lifetime so every leaf signed under the old root expires first
+ * @param rootPropagation how long a new root is trusted before it signs; must exceed the longest
+ *     leaf lifetime so every workload has renewed (and received the new root) before it meets a
+ *     leaf under the new root
  */
 public record CaConfig(
     String trustDomain,
@@ -24,7 +26,8 @@ public record CaConfig(
     Duration minWorkloadTtl,
     Duration rootValidity,
     Duration intermediateValidity,
-    Duration rootOverlap) {
+    Duration rootOverlap,
+    Duration rootPropagation) {
 
   public CaConfig {
     Objects.requireNonNull(trustDomain, "trustDomain");
@@ -34,6 +37,7 @@ public record CaConfig(
     requirePositive(rootValidity, "rootValidity");
     requirePositive(intermediateValidity, "intermediateValidity");
     requirePositive(rootOverlap, "rootOverlap");
+    requirePositive(rootPropagation, "rootPropagation");
     if (defaultWorkloadTtl.compareTo(maxWorkloadTtl) > 0) {
       throw new IllegalArgumentException(
           "defaultWorkloadTtl " + defaultWorkloadTtl + " exceeds maxWorkloadTtl " + maxWorkloadTtl);
@@ -53,6 +57,7 @@ public record CaConfig(
         Duration.ofSeconds(1),
         Duration.ofDays(3650),
         Duration.ofDays(365),
+        Duration.ofDays(8),
         Duration.ofDays(8));
   }
 
@@ -64,7 +69,8 @@ public record CaConfig(
         minWorkloadTtl,
         rootValidity,
         intermediateValidity,
-        rootOverlap);
+        rootOverlap,
+        rootPropagation);
   }
 
   public CaConfig withDefaultWorkloadTtl(Duration value) {
@@ -75,7 +81,8 @@ public record CaConfig(
         minWorkloadTtl,
         rootValidity,
         intermediateValidity,
-        rootOverlap);
+        rootOverlap,
+        rootPropagation);
   }
 
   public CaConfig withRootOverlap(Duration value) {
@@ -86,6 +93,19 @@ public record CaConfig(
         minWorkloadTtl,
         rootValidity,
         intermediateValidity,
+        value,
+        rootPropagation);
+  }
+
+  public CaConfig withRootPropagation(Duration value) {
+    return new CaConfig(
+        trustDomain,
+        defaultWorkloadTtl,
+        maxWorkloadTtl,
+        minWorkloadTtl,
+        rootValidity,
+        intermediateValidity,
+        rootOverlap,
         value);
   }
 

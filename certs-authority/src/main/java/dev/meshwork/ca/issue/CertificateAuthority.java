@@ -126,11 +126,14 @@ public final class CertificateAuthority {
   }
 
   /**
-   * Starts a root rotation: a new root and intermediate take over signing at once, and the current
-   * root stays in the trust bundle for {@link CaConfig#rootOverlap()} so every certificate it
-   * vouches for keeps verifying until it expires or is renewed under the new root.
+   * Starts a root rotation (phase 1): a new root and intermediate are generated and the new root
+   * joins the trust bundle at once, while the current generation keeps signing. {@link #maintain}
+   * switches signing to the new generation after {@link CaConfig#rootPropagation()} (phase 2), and
+   * drops the old root {@link CaConfig#rootOverlap()} later. At no point does a workload meet a
+   * leaf under a root it has not been given.
    *
-   * @throws IllegalStateException if the root key is not held (operator-supplied intermediate)
+   * @throws IllegalStateException if the root key is not held (operator-supplied intermediate) or a
+   *     rotation is already under way
    */
   public void rotateRoot() {
     changes.lock();
@@ -142,17 +145,21 @@ public final class CertificateAuthority {
                 + store.describe()
                 + "; the operator must supply a new root and intermediate");
       }
+      if (current.pending() != null) {
+        throw new IllegalStateException(
+            "a root rotation is already under way since " + current.pendingSince());
+      }
       Instant now = clock.instant();
       CaGeneration next =
           Certificates.newGeneration(
               config.trustDomain(), now, config.rootValidity(), config.intermediateValidity());
-      CaState rotated = current.rotateTo(next, now.plus(config.rootOverlap()));
-      store.replace(CaStateCodec.encode(rotated));
-      state.set(rotated);
+      CaState rotating = current.withPending(next, now);
+      store.replace(CaStateCodec.encode(rotating));
+      state.set(rotating);
       log.info(
-          "root rotation started: new {} signs; old root trusted until {}",
+          "root rotation started: new {} trusted now, signs from {}",
           next,
-          now.plus(config.rootOverlap()));
+          now.plus(config.rootPropagation()));
     } finally {
       changes.unlock();
     }
@@ -160,8 +167,9 @@ public final class CertificateAuthority {
   }
 
   /**
-   * Periodic upkeep: drops roots whose overlap ended and renews the intermediate once less than a
-   * quarter of its life (or less than the longest leaf lifetime) is left. Safe to call often.
+   * Periodic upkeep, safe to call often: promotes a pending root once its propagation time has
+   * passed, drops roots whose overlap ended, and renews the intermediate once less than a quarter
+   * of its life (or less than the longest leaf lifetime) is left.
    */
   public void maintain() {
     boolean bundleChanged;
@@ -169,8 +177,20 @@ public final class CertificateAuthority {
     try {
       Instant now = clock.instant();
       CaState current = state.get();
-      CaState next = current.withoutRetiredAt(now);
-      bundleChanged = next.retiring().size() != current.retiring().size();
+      CaState next = current;
+      boolean promoted = false;
+      if (next.pending() != null
+          && !now.isBefore(next.pendingSince().plus(config.rootPropagation()))) {
+        next = next.promotePending(now.plus(config.rootOverlap()));
+        promoted = true;
+        log.info(
+            "root rotation: {} signs now; old root trusted until {}",
+            next.active(),
+            now.plus(config.rootOverlap()));
+      }
+      int retiringBefore = next.retiring().size();
+      next = next.withoutRetiredAt(now);
+      bundleChanged = promoted || next.retiring().size() != retiringBefore;
       CaGeneration active = next.active();
       Duration life =
           Duration.between(
@@ -188,16 +208,14 @@ public final class CertificateAuthority {
                 config.trustDomain(),
                 now,
                 config.intermediateValidity());
-        next = new CaState(renewed, next.retiring());
+        next = new CaState(renewed, next.pending(), next.pendingSince(), next.retiring());
         log.info("intermediate renewed: {}", renewed);
       }
-      if (next != current && (bundleChanged || renew)) {
+      if (bundleChanged || renew) {
         store.replace(CaStateCodec.encode(next));
         state.set(next);
         if (bundleChanged) {
-          log.info(
-              "retired roots removed from the trust bundle; {} root(s) remain",
-              next.trustBundle().size());
+          log.info("trust bundle now holds {} root(s)", next.trustBundle().size());
         }
       }
     } finally {

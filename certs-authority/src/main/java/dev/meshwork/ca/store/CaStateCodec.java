@@ -33,6 +33,8 @@ public final class CaStateCodec {
   public static final String INTERMEDIATE_KEY = "ca-key.pem";
   public static final String RETIRING_ROOTS = "retiring-roots.pem";
   public static final String RETIRING_UNTIL = "retiring-until.txt";
+  public static final String PENDING_PREFIX = "pending-";
+  public static final String PENDING_SINCE = "pending-since.txt";
 
   private static final Set<String> NAMES =
       Set.of(
@@ -44,13 +46,11 @@ public final class CaStateCodec {
 
   public static Map<String, String> encode(CaState state) {
     Map<String, String> entries = new HashMap<>();
-    CaGeneration active = state.active();
-    entries.put(ROOT_CERT, Pem.encode(active.root()));
-    if (active.rootKey() != null) {
-      entries.put(ROOT_KEY, Pem.encodePrivateKey(active.rootKey()));
+    encodeGeneration(state.active(), "", entries);
+    if (state.pending() != null) {
+      encodeGeneration(state.pending(), PENDING_PREFIX, entries);
+      entries.put(PENDING_SINCE, state.pendingSince().toString());
     }
-    entries.put(INTERMEDIATE_CERT, Pem.encode(active.intermediate()));
-    entries.put(INTERMEDIATE_KEY, Pem.encodePrivateKey(active.intermediateKey()));
     if (!state.retiring().isEmpty()) {
       entries.put(
           RETIRING_ROOTS,
@@ -62,6 +62,16 @@ public final class CaStateCodec {
     return Map.copyOf(entries);
   }
 
+  private static void encodeGeneration(
+      CaGeneration generation, String prefix, Map<String, String> entries) {
+    entries.put(prefix + ROOT_CERT, Pem.encode(generation.root()));
+    if (generation.rootKey() != null) {
+      entries.put(prefix + ROOT_KEY, Pem.encodePrivateKey(generation.rootKey()));
+    }
+    entries.put(prefix + INTERMEDIATE_CERT, Pem.encode(generation.intermediate()));
+    entries.put(prefix + INTERMEDIATE_KEY, Pem.encodePrivateKey(generation.intermediateKey()));
+  }
+
   /**
    * Rebuilds the state from {@code entries}.
    *
@@ -70,24 +80,41 @@ public final class CaStateCodec {
    */
   public static CaState decode(Map<String, String> entries, String source) {
     try {
-      X509Certificate root =
-          Pem.certificate(required(entries, ROOT_CERT, source), source + " " + ROOT_CERT);
-      PrivateKey rootKey =
-          entries.containsKey(ROOT_KEY)
-              ? Pem.privateKey(entries.get(ROOT_KEY), source + " " + ROOT_KEY)
-              : null;
-      X509Certificate intermediate =
-          Pem.certificate(
-              required(entries, INTERMEDIATE_CERT, source), source + " " + INTERMEDIATE_CERT);
-      PrivateKey intermediateKey =
-          Pem.privateKey(
-              required(entries, INTERMEDIATE_KEY, source), source + " " + INTERMEDIATE_KEY);
-      checkFits(root, rootKey, intermediate, intermediateKey, source);
-      CaGeneration active = new CaGeneration(root, rootKey, intermediate, intermediateKey);
-      return new CaState(active, retiring(entries, source));
+      CaGeneration active = decodeGeneration(entries, "", source);
+      CaGeneration pending = null;
+      Instant pendingSince = null;
+      if (entries.containsKey(PENDING_PREFIX + ROOT_CERT)) {
+        pending = decodeGeneration(entries, PENDING_PREFIX, source);
+        try {
+          pendingSince = Instant.parse(required(entries, PENDING_SINCE, source).strip());
+        } catch (DateTimeParseException e) {
+          throw new CaMaterialException(source + ": " + PENDING_SINCE + ": " + e.getMessage(), e);
+        }
+      }
+      return new CaState(active, pending, pendingSince, retiring(entries, source));
     } catch (PemException e) {
       throw new CaMaterialException(e.getMessage(), e);
     }
+  }
+
+  private static CaGeneration decodeGeneration(
+      Map<String, String> entries, String prefix, String source) {
+    String rootName = prefix + ROOT_CERT;
+    String rootKeyName = prefix + ROOT_KEY;
+    String caName = prefix + INTERMEDIATE_CERT;
+    String caKeyName = prefix + INTERMEDIATE_KEY;
+    X509Certificate root =
+        Pem.certificate(required(entries, rootName, source), source + " " + rootName);
+    PrivateKey rootKey =
+        entries.containsKey(rootKeyName)
+            ? Pem.privateKey(entries.get(rootKeyName), source + " " + rootKeyName)
+            : null;
+    X509Certificate intermediate =
+        Pem.certificate(required(entries, caName, source), source + " " + caName);
+    PrivateKey intermediateKey =
+        Pem.privateKey(required(entries, caKeyName, source), source + " " + caKeyName);
+    checkFits(root, rootKey, intermediate, intermediateKey, source, prefix);
+    return new CaGeneration(root, rootKey, intermediate, intermediateKey);
   }
 
   private static List<CaState.RetiringRoot> retiring(Map<String, String> entries, String source) {
@@ -126,12 +153,15 @@ public final class CaStateCodec {
       PrivateKey rootKey,
       X509Certificate intermediate,
       PrivateKey intermediateKey,
-      String source) {
+      String source,
+      String prefix) {
     if (root.getBasicConstraints() < 0) {
-      throw new CaMaterialException(source + ": " + ROOT_CERT + " is not a CA certificate");
+      throw new CaMaterialException(
+          source + ": " + prefix + ROOT_CERT + " is not a CA certificate");
     }
     if (intermediate.getBasicConstraints() < 0) {
-      throw new CaMaterialException(source + ": " + INTERMEDIATE_CERT + " is not a CA certificate");
+      throw new CaMaterialException(
+          source + ": " + prefix + INTERMEDIATE_CERT + " is not a CA certificate");
     }
     try {
       intermediate.verify(root.getPublicKey());
@@ -139,8 +169,10 @@ public final class CaStateCodec {
       throw new CaMaterialException(
           source
               + ": "
+              + prefix
               + INTERMEDIATE_CERT
               + " is not signed by "
+              + prefix
               + ROOT_CERT
               + " ("
               + e.getMessage()
@@ -149,10 +181,17 @@ public final class CaStateCodec {
     }
     if (!keyMatches(intermediateKey, intermediate)) {
       throw new CaMaterialException(
-          source + ": " + INTERMEDIATE_KEY + " does not belong to " + INTERMEDIATE_CERT);
+          source
+              + ": "
+              + prefix
+              + INTERMEDIATE_KEY
+              + " does not belong to "
+              + prefix
+              + INTERMEDIATE_CERT);
     }
     if (rootKey != null && !keyMatches(rootKey, root)) {
-      throw new CaMaterialException(source + ": " + ROOT_KEY + " does not belong to " + ROOT_CERT);
+      throw new CaMaterialException(
+          source + ": " + prefix + ROOT_KEY + " does not belong to " + prefix + ROOT_CERT);
     }
   }
 

@@ -49,7 +49,7 @@ class RootRotationTest {
   }
 
   @Test
-  void rotationTrustsBothRootsDuringOverlapThenRetiresTheOld() throws Exception {
+  void rotationPublishesTheNewRootBeforeItSignsThenRetiresTheOldAfterTheOverlap() throws Exception {
     InMemoryCaStore store = new InMemoryCaStore();
     CertificateAuthority ca = CertificateAuthority.start(CaConfig.defaults(), store, clock);
     List<List<X509Certificate>> published = new ArrayList<>();
@@ -57,32 +57,53 @@ class RootRotationTest {
     X509Certificate oldRoot = ca.activeGeneration().root();
     IssuedCertificate oldLeaf = issue(ca);
 
+    // Phase 1: the new root is trusted everywhere, the old generation still signs.
     now = now.plusSeconds(60);
     ca.rotateRoot();
-    X509Certificate newRoot = ca.activeGeneration().root();
-    assertThat(newRoot).isNotEqualTo(oldRoot);
-    assertThat(ca.trustBundle()).containsExactly(newRoot, oldRoot);
-    assertThat(published).last().isEqualTo(List.of(newRoot, oldRoot));
-    // The rotation is persisted: a restart sees both roots.
-    assertThat(CaStateCodec.decode(store.load().orElseThrow(), "memory").trustBundle())
-        .containsExactly(newRoot, oldRoot);
-
-    IssuedCertificate newLeaf = issue(ca);
-    assertThat(newLeaf.trustBundle()).containsExactly(newRoot, oldRoot);
-    // Both generations' leaves verify against the overlap bundle.
-    TestCa.pkixValidate(oldLeaf.chain(), ca.trustBundle(), Date.from(now));
-    TestCa.pkixValidate(newLeaf.chain(), ca.trustBundle(), Date.from(now));
-    assertThatThrownBy(() -> TestCa.pkixValidate(newLeaf.chain(), List.of(oldRoot), Date.from(now)))
-        .isInstanceOf(CertPathValidatorException.class);
+    assertThat(ca.trustBundle()).hasSize(2).startsWith(oldRoot);
+    X509Certificate newRoot = ca.trustBundle().get(1);
+    assertThat(published).last().isEqualTo(List.of(oldRoot, newRoot));
+    IssuedCertificate duringPropagation = issue(ca);
+    assertThat(duringPropagation.trustBundle()).containsExactly(oldRoot, newRoot);
+    // A peer that has not renewed yet (it only knows the old root) still accepts this leaf.
+    TestCa.pkixValidate(duringPropagation.chain(), List.of(oldRoot), Date.from(now));
+    assertThatThrownBy(ca::rotateRoot)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("under way");
+    // The pending generation survives a restart.
+    CertificateAuthority restarted = CertificateAuthority.start(CaConfig.defaults(), store, clock);
+    assertThat(restarted.trustBundle()).containsExactly(oldRoot, newRoot);
 
     now = now.plus(Duration.ofDays(7));
     ca.maintain();
-    assertThat(ca.trustBundle()).containsExactly(newRoot, oldRoot); // overlap (8 days) not over
+    assertThat(ca.activeGeneration().root()).isEqualTo(oldRoot); // propagation (8 days) not over
 
-    now = now.plus(Duration.ofDays(1)).plusSeconds(1);
+    // Phase 2: the new generation signs; the old root stays trusted for the overlap.
+    now = now.plus(Duration.ofDays(1));
+    ca.maintain();
+    assertThat(ca.activeGeneration().root()).isEqualTo(newRoot);
+    assertThat(ca.trustBundle()).containsExactly(newRoot, oldRoot);
+    IssuedCertificate newLeaf = issue(ca);
+    TestCa.pkixValidate(newLeaf.chain(), List.of(newRoot), Date.from(now));
+    assertThatThrownBy(() -> TestCa.pkixValidate(newLeaf.chain(), List.of(oldRoot), Date.from(now)))
+        .isInstanceOf(CertPathValidatorException.class);
+    TestCa.pkixValidate(
+        oldLeaf.chain(),
+        ca.trustBundle(),
+        Date.from(oldLeaf.leaf().getNotBefore().toInstant().plusSeconds(120)));
+    assertThat(CaStateCodec.decode(store.load().orElseThrow(), "memory").trustBundle())
+        .containsExactly(newRoot, oldRoot);
+
+    now = now.plus(Duration.ofDays(8)).plusSeconds(1);
     ca.maintain();
     assertThat(ca.trustBundle()).containsExactly(newRoot);
     assertThat(published).last().isEqualTo(List.of(newRoot));
+  }
+
+  @Test
+  void propagationOutlastsTheLongestLeafSoEveryWorkloadHasTheNewRootBeforeItSigns() {
+    CaConfig config = CaConfig.defaults();
+    assertThat(config.rootPropagation()).isGreaterThan(config.maxWorkloadTtl());
   }
 
   @Test
