@@ -139,8 +139,16 @@ public final class CaServer implements AutoCloseable {
       Instant issued = leaf.getNotBefore().toInstant();
       Instant half =
           issued.plus(Duration.between(issued, leaf.getNotAfter().toInstant()).dividedBy(2));
-      if (Instant.now().isAfter(half)
-          || !ca.trustBundle().containsAll(servingKeys.current().certificate().trustBundle())) {
+      // Re-issue at half life, and as soon as another intermediate signs (renewal or root
+      // rotation), so the CA's own certificate never hangs on a root about to retire.
+      boolean staleIssuer =
+          !servingKeys
+              .current()
+              .certificate()
+              .chain()
+              .get(1)
+              .equals(ca.activeGeneration().intermediate());
+      if (Instant.now().isAfter(half) || staleIssuer) {
         servingKeys.swap(ServingCertificate.issue(ca, config.servingNames(), SERVING_TTL));
         log.info("CA serving certificate renewed");
       }

@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import javax.annotation.concurrent.GuardedBy;
 import javax.annotation.concurrent.ThreadSafe;
 
 /**
@@ -95,23 +96,54 @@ public final class CaClient implements CertificateIssuer, AutoCloseable {
   }
 
   private final Config config;
-  private final ManagedChannel channel;
   private final SpiffePeerVerifier verifier;
+
+  /** The channel and the root file content it trusts; replaced when the file changes. */
+  private record TrustedChannel(String rootsPem, ManagedChannel channel) {}
+
+  @GuardedBy("this")
+  private TrustedChannel trusted;
 
   public CaClient(Config config, Clock clock) throws IOException {
     this.config = config;
+    this.verifier = new SpiffePeerVerifier(config.identity().trustDomain(), clock);
+    channel(); // fail fast on an unreadable root file
+  }
+
+  /**
+   * The channel for the current content of the root file. The file is typically the mounted trust
+   * bundle ConfigMap, which the kubelet updates during a root rotation; a channel built from the
+   * old content would stop trusting the CA once its certificate moves to the new root.
+   */
+  private synchronized ManagedChannel channel() throws IOException {
+    String roots = Files.readString(config.caRoots(), StandardCharsets.US_ASCII);
+    if (trusted != null && trusted.rootsPem().equals(roots)) {
+      return trusted.channel();
+    }
     ChannelCredentials credentials =
-        TlsChannelCredentials.newBuilder().trustManager(config.caRoots().toFile()).build();
-    this.channel =
+        TlsChannelCredentials.newBuilder()
+            .trustManager(new ByteArrayInputStream(roots.getBytes(StandardCharsets.US_ASCII)))
+            .build();
+    ManagedChannel channel =
         Grpc.newChannelBuilder(config.target(), credentials)
             .overrideAuthority(config.authority())
             .build();
-    this.verifier = new SpiffePeerVerifier(config.identity().trustDomain(), clock);
+    if (trusted != null) {
+      trusted.channel().shutdown();
+    }
+    trusted = new TrustedChannel(roots, channel);
+    return channel;
   }
 
   @Override
   public WorkloadIdentity issue(KeyPair keys) {
     String token = readToken();
+    ManagedChannel channel;
+    try {
+      channel = channel();
+    } catch (IOException e) {
+      throw new IssuanceException("cannot read CA roots " + config.caRoots() + ": " + e, true, e);
+    }
     Metadata headers = new Metadata();
     headers.put(AUTHORIZATION, "Bearer " + token);
     CreateCertificateResponse response;
@@ -190,6 +222,12 @@ public final class CaClient implements CertificateIssuer, AutoCloseable {
 
   @Override
   public void close() throws InterruptedException {
-    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    ManagedChannel channel;
+    synchronized (this) {
+      channel = trusted == null ? null : trusted.channel();
+    }
+    if (channel != null) {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
   }
 }

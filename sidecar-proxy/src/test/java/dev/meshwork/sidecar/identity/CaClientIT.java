@@ -84,6 +84,23 @@ class CaClientIT {
   }
 
   @Test
+  void followsTheMountedRootFileWhenTheCaMovesToANewRoot() throws Exception {
+    ca = new FakeCa(pki, Map.of("cart-token", CART), 3600).start(0);
+    int port = ca.port();
+    try (CaClient client = client(port, CART, "cart-token")) {
+      assertThat(client.issue(WorkloadCsrs.newKeyPair()).id()).isEqualTo(CART);
+      ca.stop();
+      TestPki next = new TestPki("mesh-next");
+      ca = new FakeCa(next, Map.of("cart-token", CART), 3600).start(port);
+      assertThatThrownBy(() -> client.issue(WorkloadCsrs.newKeyPair()))
+          .isInstanceOf(IssuanceException.class);
+      // The kubelet updates the mounted bundle: both roots during the rotation.
+      Files.writeString(dir.resolve("ca-root.pem"), FakeCa.pem(pki.root) + FakeCa.pem(next.root));
+      assertThat(client.issue(WorkloadCsrs.newKeyPair()).trustBundle()).containsExactly(next.root);
+    }
+  }
+
+  @Test
   void caRestartKeepsTheCurrentCertificateAndRenewalRetriesWithBackoffUntilItIsBack()
       throws Exception {
     ca = new FakeCa(pki, Map.of("cart-token", CART), 4).start(0);
