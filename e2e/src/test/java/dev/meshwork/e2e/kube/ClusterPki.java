@@ -33,6 +33,7 @@ import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
@@ -159,6 +160,40 @@ public final class ClusterPki {
   /** Public key the API server verifies ServiceAccount tokens with. */
   public Path serviceAccountPub() {
     return serviceAccountPub;
+  }
+
+  /**
+   * Issues a serving certificate from the cluster CA (which the API server's clients trust, and
+   * which webhook configurations name in {@code caBundle}), with the key written as PKCS#8.
+   *
+   * @param sans DNS names and IP addresses, told apart by their form
+   */
+  public Issued issueServing(String name, List<String> sans)
+      throws GeneralSecurityException, IOException {
+    List<GeneralName> names = new ArrayList<>();
+    for (String san : sans) {
+      boolean ip = san.matches("[0-9.]+") || san.contains(":");
+      names.add(new GeneralName(ip ? GeneralName.iPAddress : GeneralName.dNSName, san));
+    }
+    KeyPair keys = rsa();
+    X509Certificate cert =
+        sign(
+            "CN=" + name,
+            keys,
+            ca.cert().getSubjectX500Principal().getName(),
+            ca.keys(),
+            false,
+            names,
+            KeyPurposeId.id_kp_serverAuth);
+    Path certFile = dir.resolve(name + ".crt");
+    Path keyFile = dir.resolve(name + ".pkcs8.key");
+    Files.writeString(certFile, pem(cert));
+    StringWriter out = new StringWriter();
+    try (JcaPEMWriter w = new JcaPEMWriter(out)) {
+      w.writeObject(new JcaPKCS8Generator(keys.getPrivate(), null));
+    }
+    Files.writeString(keyFile, out.toString());
+    return new Issued(cert, keys, certFile, keyFile);
   }
 
   /** An SSL context that trusts the cluster CA and presents {@code client}'s certificate. */
