@@ -61,4 +61,18 @@ public final class MeshConstants {
 
   /** Where the injector mounts that token inside the sidecar container. */
   public static final String CA_TOKEN_PATH = "/var/run/secrets/meshwork/tokens/meshwork-token";
+
+  /**
+   * ConfigMap the CA writes into every meshed namespace: the mesh's trusted roots (two during a
+   * root rotation), PEM, under {@link #TRUST_BUNDLE_KEY}.
+   */
+  public static final String TRUST_BUNDLE_CONFIG_MAP = "meshwork-trust-bundle";
+
+  public static final String TRUST_BUNDLE_KEY = "root-cert.pem";
+
+  /**
+   * Where the injector mounts that ConfigMap's key in the sidecar container; the sidecar trusts
+   * these roots for the CA's own certificate and re-reads the file as the kubelet updates it.
+   */
+  public static final String TRUST_BUNDLE_PATH = "/var/run/secrets/meshwork/trust/root-cert.pem";
 }

@@ -31,8 +31,8 @@ import org.slf4j.LoggerFactory;
 public final class TrustBundlePublisher implements TrustBundleListener {
   private static final Logger log = LoggerFactory.getLogger(TrustBundlePublisher.class);
 
-  public static final String CONFIG_MAP_NAME = "meshwork-trust-bundle";
-  public static final String KEY = "root-cert.pem";
+  public static final String CONFIG_MAP_NAME = MeshConstants.TRUST_BUNDLE_CONFIG_MAP;
+  public static final String KEY = MeshConstants.TRUST_BUNDLE_KEY;
 
   private final KubernetesClient client;
   private final AtomicReference<String> bundlePem = new AtomicReference<>();

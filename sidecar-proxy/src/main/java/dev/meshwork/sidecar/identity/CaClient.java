@@ -81,7 +81,15 @@ public final class CaClient implements CertificateIssuer, AutoCloseable {
       Objects.requireNonNull(callTimeout, "callTimeout");
     }
 
-    /** In-cluster defaults: the control plane's Service on 15012, the injected token path. */
+    /**
+     * In-cluster defaults: the control plane's Service on 15012, the injected token, and the
+     * mounted trust bundle ({@link MeshConstants#TRUST_BUNDLE_PATH}) as roots for the CA.
+     */
+    public static Config inCluster(SpiffeId identity) {
+      return inCluster(Path.of(MeshConstants.TRUST_BUNDLE_PATH), identity);
+    }
+
+    /** As {@link #inCluster(SpiffeId)} with another root file. */
     public static Config inCluster(Path caRoots, SpiffeId identity) {
       String authority = "meshwork-control-plane." + MeshConstants.SYSTEM_NAMESPACE + ".svc";
       return new Config(
