@@ -40,6 +40,7 @@ public final class RotatingCertificateSource implements CertificateSource, AutoC
   private final AtomicReference<WorkloadIdentity> current = new AtomicReference<>();
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
   private final CountDownLatch firstIdentity = new CountDownLatch(1);
+  private final Object publication = new Object();
 
   /** Confined to the executor thread. */
   private int failures;
@@ -91,10 +92,14 @@ public final class RotatingCertificateSource implements CertificateSource, AutoC
 
   @Override
   public void addListener(Listener listener) {
-    listeners.add(listener);
-    WorkloadIdentity identity = current.get();
-    if (identity != null) {
-      call(listener, identity);
+    // Under the publication lock: a listener added while an identity is being published gets it
+    // exactly once, either here or from the publisher, never twice or not at all.
+    synchronized (publication) {
+      listeners.add(listener);
+      WorkloadIdentity identity = current.get();
+      if (identity != null) {
+        call(listener, identity);
+      }
     }
   }
 
@@ -108,12 +113,14 @@ public final class RotatingCertificateSource implements CertificateSource, AutoC
     try {
       KeyPair keys = WorkloadCsrs.newKeyPair();
       WorkloadIdentity identity = issuer.issue(keys);
-      current.set(identity);
-      failures = 0;
-      firstIdentity.countDown();
       Instant renewAt = schedule.renewAt(identity.notBefore(), identity.notAfter(), random);
       log.info("identity {} obtained; renewal at {}", identity, renewAt);
-      listeners.forEach(l -> call(l, identity));
+      synchronized (publication) {
+        current.set(identity);
+        listeners.forEach(l -> call(l, identity));
+      }
+      failures = 0;
+      firstIdentity.countDown();
       scheduleIn(Duration.between(clock.instant(), renewAt));
     } catch (RuntimeException e) {
       Duration delay = backoff.delay(failures++, random);

@@ -59,6 +59,7 @@ class CaClientIT {
       assertThat(identity.key()).isSameAs(keys.getPrivate());
       assertThat(identity.trustBundle()).containsExactly(pki.root);
       assertThat(ca.seenTokens).containsExactly("cart-token");
+      assertThat(identity.toString()).contains(CART.uri()).doesNotContainIgnoringCase("private");
     }
   }
 
@@ -103,7 +104,7 @@ class CaClientIT {
   @Test
   void caRestartKeepsTheCurrentCertificateAndRenewalRetriesWithBackoffUntilItIsBack()
       throws Exception {
-    ca = new FakeCa(pki, Map.of("cart-token", CART), 4).start(0);
+    ca = new FakeCa(pki, Map.of("cart-token", CART), 8).start(0);
     int port = ca.port();
     try (CaClient client = client(port, CART, "cart-token");
         RotatingCertificateSource source =
@@ -118,13 +119,14 @@ class CaClientIT {
       source.start();
       WorkloadIdentity first = source.awaitReady(Duration.ofSeconds(10)).orElseThrow();
 
-      ca.stop(); // CA process goes away before the renewal point (~2s)
-      Thread.sleep(3000);
+      ca.stop(); // CA process goes away before the renewal point (3.2-4.8s after notBefore)
+      Thread.sleep(5000); // past the renewal point: renewal attempts fail meanwhile
       assertThat(delivered).containsExactly(first);
       assertThat(source.current()).containsSame(first);
 
       // A new CA process with the same stored root comes back on the same address.
-      ca = new FakeCa(pki, Map.of("cart-token", CART), 4).start(port);
+      assertThat(first.notAfter()).isAfter(java.time.Instant.now()); // still valid, still served
+      ca = new FakeCa(pki, Map.of("cart-token", CART), 8).start(port);
       await().atMost(Duration.ofSeconds(10)).until(() -> delivered.size() >= 2);
       WorkloadIdentity renewed = delivered.get(1);
       assertThat(renewed.id()).isEqualTo(CART);

@@ -188,6 +188,61 @@ class MutualTlsRotationIT {
   }
 
   @Test
+  void rotationsUnderContinuousCallsLoseNoCall() throws Exception {
+    MutableSource serverSource = new MutableSource(pki.identity(PAYMENTS, 3600));
+    MutableSource clientSource = new MutableSource(pki.identity(CART, 3600));
+    startServer(serverSource);
+    java.util.concurrent.atomic.AtomicInteger ok = new java.util.concurrent.atomic.AtomicInteger();
+    List<Throwable> failures = new CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicBoolean running =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    Runnable load =
+        () -> {
+          try {
+            ManagedChannel established =
+                channel(clientSource, SpiffePeerVerifier.anyOf(Set.of(PAYMENTS)));
+            try {
+              int n = 0;
+              while (running.get()) {
+                call(established);
+                ok.incrementAndGet();
+                if (++n % 20 == 0) { // and now and then a new connection, i.e. a new handshake
+                  ManagedChannel fresh =
+                      channel(clientSource, SpiffePeerVerifier.anyOf(Set.of(PAYMENTS)));
+                  try {
+                    call(fresh);
+                    ok.incrementAndGet();
+                  } finally {
+                    fresh.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+                  }
+                }
+              }
+            } finally {
+              established.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+          } catch (Throwable t) {
+            failures.add(t);
+          }
+        };
+    Thread a = Thread.ofPlatform().start(load);
+    Thread b = Thread.ofPlatform().start(load);
+    for (int i = 0; i < 6; i++) {
+      Thread.sleep(300);
+      clientSource.identity.set(pki.identity(CART, 3600));
+      serverSource.identity.set(pki.identity(PAYMENTS, 3600));
+    }
+    Thread.sleep(300);
+    running.set(false);
+    a.join(20_000);
+    b.join(20_000);
+    assertThat(failures).isEmpty();
+    assertThat(ok.get()).isGreaterThan(50);
+    assertThat(Set.copyOf(peerSerials).size())
+        .as("new handshakes used rotated certificates")
+        .isGreaterThan(2);
+  }
+
+  @Test
   void clientWithACertificateFromAnotherCaIsRefusedByTheServer() throws Exception {
     startServer(new MutableSource(pki.identity(PAYMENTS, 3600)));
     TestPki rogue = new TestPki("rogue");

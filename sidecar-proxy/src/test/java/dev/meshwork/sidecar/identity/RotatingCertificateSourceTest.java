@@ -56,7 +56,9 @@ class RotatingCertificateSourceTest {
       // Renewed while the old certificate was still valid: no gap for the data path.
       assertThat(issuedAt.get(1)).isBefore(first.notAfter());
       Duration sinceFirst = Duration.between(first.notBefore(), issuedAt.get(1));
-      assertThat(sinceFirst).isBetween(Duration.ofMillis(1500), Duration.ofMillis(3000));
+      assertThat(sinceFirst)
+          .as("not before ~40% of the lifetime")
+          .isGreaterThanOrEqualTo(Duration.ofMillis(1500));
     }
   }
 
@@ -88,7 +90,7 @@ class RotatingCertificateSourceTest {
       assertThat(attempts).hasSize(5);
       Duration firstGap = Duration.between(attempts.get(0), attempts.get(1));
       Duration lastGap = Duration.between(attempts.get(3), attempts.get(4));
-      assertThat(firstGap).isBetween(Duration.ofMillis(35), Duration.ofMillis(300));
+      assertThat(firstGap).isBetween(Duration.ofMillis(35), Duration.ofMillis(1000));
       assertThat(lastGap)
           .as("backoff grows")
           .isGreaterThan(firstGap)
