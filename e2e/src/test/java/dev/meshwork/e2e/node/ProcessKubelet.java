@@ -20,6 +20,7 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.VolumeProjection;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.io.IOException;
@@ -57,12 +58,15 @@ import org.slf4j.LoggerFactory;
  *       CIDR; volumes written to a pod directory (emptyDir, configMap, secret, hostPath, projected
  *       ServiceAccount token bound to the pod, downward API) and bind-mounted at their mount paths
  *       in the container's private mount namespace; init containers run to completion in order;
- *       then every container starts, as {@code runAsUser} if set.
+ *       native sidecars (init containers with {@code restartPolicy: Always}) start and must pass
+ *       their startup probe before the next container; then every container starts, as {@code
+ *       runAsUser} if set.
  *   <li>Patches pod status: podIP, hostIP, phase, container states, restart counts, and the Ready
  *       condition from readiness probes (httpGet, tcpSocket, exec; grpc probes are a TCP connect).
  *   <li>Restarts exited containers when {@code restartPolicy} says so (1 s back-off).
- *   <li>A pod being deleted: SIGTERM to every container, its grace period, SIGKILL, namespace
- *       removed, then the pod object is deleted for good, as the kubelet confirms a deletion.
+ *   <li>A pod being deleted: SIGTERM to the app containers, then to the native sidecars, within its
+ *       grace period, then SIGKILL; namespace removed, then the pod object is deleted for good, as
+ *       the kubelet confirms a deletion.
  * </ul>
  *
  * <p>A container's process comes from its {@code command}/{@code args}, or from the entry point
@@ -360,6 +364,7 @@ public final class ProcessKubelet implements AutoCloseable {
     final String startTime = Instant.now().toString();
     final Map<String, ContainerRun> inits = new LinkedHashMap<>();
     final Map<String, ContainerRun> containers = new LinkedHashMap<>();
+    final Object patchLock = new Object();
     boolean initialized;
     boolean terminating;
     String failure;
@@ -393,6 +398,18 @@ public final class ProcessKubelet implements AutoCloseable {
             return;
           }
           patchStatus();
+          if (isSidecar(init.spec)) {
+            // Native sidecar: it keeps running; the next container starts once it has started.
+            String why = awaitStarted(init);
+            if (why != null) {
+              synchronized (this) {
+                failure = why;
+              }
+              patchStatus();
+              return;
+            }
+            continue;
+          }
           int exit = init.process.process().waitFor() /* bounded by the test's own timeout */;
           synchronized (this) {
             init.exitCode = exit;
@@ -430,6 +447,40 @@ public final class ProcessKubelet implements AutoCloseable {
 
     synchronized boolean isTerminating() {
       return terminating;
+    }
+
+    /** Native sidecars (init containers with restartPolicy Always) and app containers. */
+    List<ContainerRun> longRunning() {
+      List<ContainerRun> all = new ArrayList<>();
+      inits.values().stream().filter(c -> isSidecar(c.spec)).forEach(all::add);
+      all.addAll(containers.values());
+      return all;
+    }
+
+    /**
+     * Waits for a native sidecar's startup probe (or just its process, without one).
+     *
+     * @return null once started, else why it did not
+     */
+    String awaitStarted(ContainerRun c) throws InterruptedException {
+      var probe = c.spec.getStartupProbe();
+      if (probe == null) {
+        return c.process.isAlive() ? null : c.spec.getName() + " exited at start";
+      }
+      Thread.sleep(TimeUnit.SECONDS.toMillis(nz(probe.getInitialDelaySeconds(), 0)));
+      int failures = 0;
+      int allowed = nz(probe.getFailureThreshold(), 3);
+      while (!isTerminating() && !closed) {
+        if (Probes.check(
+            probe, c.spec, net, Duration.ofSeconds(nz(probe.getTimeoutSeconds(), 1)))) {
+          return null;
+        }
+        if (++failures >= allowed) {
+          return "startup probe of " + c.spec.getName() + " failed " + failures + " times";
+        }
+        Thread.sleep(TimeUnit.SECONDS.toMillis(nz(probe.getPeriodSeconds(), 10)));
+      }
+      return "terminating";
     }
 
     /** Starts one container's process in the pod's namespaces; records why if it cannot. */
@@ -489,7 +540,9 @@ public final class ProcessKubelet implements AutoCloseable {
         c.probeSuccesses = 0;
         c.probeFailures = 0;
       }
-      p.process().onExit().thenRun(() -> exited(c, p));
+      // Not on the thread completing onExit (a common-pool worker): exited() blocks on the API
+      // server, whose client completes its futures on that same small pool.
+      p.process().onExit().thenRun(() -> Thread.ofVirtual().start(() -> exited(c, p)));
     }
 
     private void exited(ContainerRun c, ManagedProcess p) {
@@ -502,12 +555,14 @@ public final class ProcessKubelet implements AutoCloseable {
         c.finishedAt = Instant.now().toString();
         c.ready = false;
         String policy = Objects.requireNonNullElse(pod.getSpec().getRestartPolicy(), "Always");
-        boolean isApp = containers.containsKey(c.spec.getName());
+        boolean isApp = containers.containsKey(c.spec.getName()) || isSidecar(c.spec);
         restart =
             isApp
                 && !terminating
                 && !closed
-                && (policy.equals("Always") || (policy.equals("OnFailure") && c.exitCode != 0));
+                && (isSidecar(c.spec)
+                    || policy.equals("Always")
+                    || (policy.equals("OnFailure") && c.exitCode != 0));
       }
       patchStatus();
       if (restart) {
@@ -534,7 +589,7 @@ public final class ProcessKubelet implements AutoCloseable {
       long start = System.nanoTime();
       while (!isTerminating() && !closed) {
         boolean changed = false;
-        for (ContainerRun c : containers.values()) {
+        for (ContainerRun c : longRunning()) {
           ManagedProcess p;
           synchronized (this) {
             p = c.process;
@@ -591,7 +646,8 @@ public final class ProcessKubelet implements AutoCloseable {
 
     /** SIGTERM every container, wait the grace period, SIGKILL; then free the namespace. */
     void terminate(Duration grace, boolean confirmDeletion) {
-      List<ManagedProcess> running = new ArrayList<>();
+      List<ManagedProcess> apps = new ArrayList<>();
+      List<ManagedProcess> sidecars = new ArrayList<>();
       synchronized (this) {
         if (terminating) {
           return;
@@ -599,20 +655,33 @@ public final class ProcessKubelet implements AutoCloseable {
         terminating = true;
         for (ContainerRun c : inits.values()) {
           if (c.process != null) {
-            running.add(c.process);
+            (isSidecar(c.spec) ? sidecars : apps).add(c.process);
           }
         }
         for (ContainerRun c : containers.values()) {
           if (c.process != null) {
-            running.add(c.process);
+            apps.add(c.process);
           }
         }
       }
       if (prober != null) {
         prober.interrupt();
       }
+      // As the kubelet does: app containers first, native sidecars after them.
+      long deadline = System.nanoTime() + grace.toNanos();
+      stopAll(apps, grace);
+      stopAll(sidecars, Duration.ofNanos(Math.max(1_000_000_000L, deadline - System.nanoTime())));
+      network.remove(uid);
+      pods.remove(uid);
+      if (confirmDeletion) {
+        confirmDeletion(pod);
+      }
+      log.info("pod {} stopped", key);
+    }
+
+    private static void stopAll(List<ManagedProcess> processes, Duration grace) {
       List<Thread> stops = new ArrayList<>();
-      for (ManagedProcess p : running) {
+      for (ManagedProcess p : processes) {
         stops.add(Thread.ofVirtual().start(() -> p.stop(grace)));
       }
       for (Thread t : stops) {
@@ -622,12 +691,6 @@ public final class ProcessKubelet implements AutoCloseable {
           Thread.currentThread().interrupt();
         }
       }
-      network.remove(uid);
-      pods.remove(uid);
-      if (confirmDeletion) {
-        confirmDeletion(pod);
-      }
-      log.info("pod {} stopped", key);
     }
 
     private void writeVolumes() throws IOException {
@@ -891,30 +954,45 @@ public final class ProcessKubelet implements AutoCloseable {
 
     /** Writes this pod's status to the API server (JSON patch of the status subresource). */
     void patchStatus() {
-      PodStatus status;
-      synchronized (this) {
-        status = status();
-      }
-      try {
-        client
-            .pods()
-            .inNamespace(namespace)
-            .withName(name)
-            .editStatus(
-                p -> {
-                  p.setStatus(status);
-                  return p;
-                });
-      } catch (RuntimeException e) {
-        if (!terminating) {
-          log.warn("status of {}: {}", key, e.toString());
+      // One writer at a time, and the state is read inside: the last write is the newest state.
+      synchronized (patchLock) {
+        for (int attempt = 1; ; attempt++) {
+          PodStatus status;
+          synchronized (this) {
+            status = status();
+          }
+          try {
+            client
+                .pods()
+                .inNamespace(namespace)
+                .withName(name)
+                .editStatus(
+                    p -> {
+                      p.setStatus(status);
+                      return p;
+                    });
+            return;
+          } catch (KubernetesClientException e) {
+            if (e.getCode() == 409 && attempt < 5) {
+              continue; // someone else (e.g. the API server on delete) wrote in between: re-read
+            }
+            if (!isTerminating()) {
+              log.warn("status of {}: {}", key, e.toString());
+            }
+            return;
+          } catch (RuntimeException e) {
+            if (!isTerminating()) {
+              log.warn("status of {}: {}", key, e.toString());
+            }
+            return;
+          }
         }
       }
     }
 
     private PodStatus status() {
       boolean allReady =
-          initialized && !terminating && containers.values().stream().allMatch(c -> c.ready);
+          initialized && !terminating && longRunning().stream().allMatch(c -> c.ready);
       String phase;
       if (failure != null) {
         phase = "Failed";
@@ -994,6 +1072,10 @@ public final class ProcessKubelet implements AutoCloseable {
       }
       return b.build();
     }
+  }
+
+  private static boolean isSidecar(Container c) {
+    return "Always".equals(c.getRestartPolicy());
   }
 
   private static int nz(Integer v, int dflt) {

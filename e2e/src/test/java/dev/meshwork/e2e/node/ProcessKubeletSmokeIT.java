@@ -207,6 +207,80 @@ class ProcessKubeletSmokeIT {
         .until(() -> !readyAddresses(client).contains(podIp));
   }
 
+  @Test
+  void nativeSidecarStartsBeforeTheAppAndCountsForReadiness(
+      KubernetesClient client, @TempDir Path site) throws Exception {
+    Files.writeString(site.resolve("ready"), "ok\n");
+    String jwebserver = Path.of(System.getProperty("java.home"), "bin", "jwebserver").toString();
+    Pod pod =
+        new PodBuilder()
+            .withNewMetadata()
+            .withName("with-sidecar")
+            .endMetadata()
+            .withNewSpec()
+            .withNodeName(node.nodeName())
+            .withTerminationGracePeriodSeconds(5L)
+            .addNewInitContainer()
+            .withName("setup")
+            .withImage("host/sh")
+            .withCommand("sh", "-c", "exit 0")
+            .endInitContainer()
+            .addNewInitContainer()
+            .withName("proxy")
+            .withImage("jdk/jwebserver")
+            .withRestartPolicy("Always")
+            // Listens only after 2 s: the app must not start before the startup probe passes.
+            .withCommand(
+                "sh",
+                "-c",
+                "sleep 2; exec " + jwebserver + " -J-Xmx32m -b 0.0.0.0 -p 15021 -d " + site)
+            .withNewStartupProbe()
+            .withNewTcpSocket()
+            .withPort(new IntOrString(15021))
+            .endTcpSocket()
+            .withPeriodSeconds(1)
+            .withFailureThreshold(30)
+            .endStartupProbe()
+            .withNewReadinessProbe()
+            .withNewHttpGet()
+            .withPath("/ready")
+            .withPort(new IntOrString(15021))
+            .endHttpGet()
+            .withPeriodSeconds(1)
+            .endReadinessProbe()
+            .endInitContainer()
+            .addNewContainer()
+            .withName("app")
+            .withImage("host/sh")
+            .withCommand("sleep", "600")
+            .endContainer()
+            .endSpec()
+            .build();
+    client.pods().inNamespace(NS).resource(pod).create();
+
+    await("pod with-sidecar Ready")
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> isReady(client.pods().inNamespace(NS).withName("with-sidecar").get()));
+    Pod running = client.pods().inNamespace(NS).withName("with-sidecar").get();
+    var setup = running.getStatus().getInitContainerStatuses().get(0);
+    var proxy = running.getStatus().getInitContainerStatuses().get(1);
+    var app = running.getStatus().getContainerStatuses().get(0);
+    assertThat(setup.getState().getTerminated().getExitCode()).isZero();
+    assertThat(proxy.getState().getRunning()).isNotNull();
+    assertThat(proxy.getReady()).isTrue();
+    java.time.Instant proxyStarted =
+        java.time.Instant.parse(proxy.getState().getRunning().getStartedAt());
+    java.time.Instant appStarted =
+        java.time.Instant.parse(app.getState().getRunning().getStartedAt());
+    assertThat(appStarted).isAfterOrEqualTo(proxyStarted.plusSeconds(1));
+
+    client.pods().inNamespace(NS).withName("with-sidecar").delete();
+    await("pod with-sidecar gone")
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> client.pods().inNamespace(NS).withName("with-sidecar").get() == null);
+  }
+
   private static boolean isReady(Pod p) {
     return p != null
         && p.getStatus() != null
