@@ -8,6 +8,7 @@ import dev.meshwork.ca.grpc.CertificateServiceImpl;
 import dev.meshwork.ca.issue.CaConfig;
 import dev.meshwork.ca.issue.CertificateAuthority;
 import dev.meshwork.ca.issue.ServingCertificate;
+import dev.meshwork.ca.issue.ServingKeyManager;
 import dev.meshwork.ca.k8s.TrustBundlePublisher;
 import dev.meshwork.ca.k8s.WebhookCaBundlePatcher;
 import dev.meshwork.ca.pki.Pem;
@@ -135,21 +136,7 @@ public final class CaServer implements AutoCloseable {
   private void upkeep() {
     try {
       ca.maintain();
-      var leaf = servingKeys.current().certificate().leaf();
-      Instant issued = leaf.getNotBefore().toInstant();
-      Instant half =
-          issued.plus(Duration.between(issued, leaf.getNotAfter().toInstant()).dividedBy(2));
-      // Re-issue at half life, and as soon as another intermediate signs (renewal or root
-      // rotation), so the CA's own certificate never hangs on a root about to retire.
-      boolean staleIssuer =
-          !servingKeys
-              .current()
-              .certificate()
-              .chain()
-              .get(1)
-              .equals(ca.activeGeneration().intermediate());
-      if (Instant.now().isAfter(half) || staleIssuer) {
-        servingKeys.swap(ServingCertificate.issue(ca, config.servingNames(), SERVING_TTL));
+      if (servingKeys.renewIfDue(ca, SERVING_TTL, Instant.now())) {
         log.info("CA serving certificate renewed");
       }
     } catch (RuntimeException e) {
