@@ -226,6 +226,34 @@ public final class CertificateAuthority {
     }
   }
 
+  /**
+   * Re-reads the store and adopts what another replica (the leader) wrote there: a rotation phase,
+   * a renewed intermediate, a retired root. Followers call this periodically instead of {@link
+   * #maintain}, so every replica signs with the same generation and serves the same bundle.
+   *
+   * @return true if the state changed
+   */
+  public boolean reload() {
+    boolean bundleChanged;
+    changes.lock();
+    try {
+      Map<String, String> stored = store.load().orElse(null);
+      if (stored == null || stored.equals(CaStateCodec.encode(state.get()))) {
+        return false;
+      }
+      CaState fresh = CaStateCodec.decode(stored, store.describe());
+      bundleChanged = !fresh.trustBundle().equals(state.get().trustBundle());
+      state.set(fresh);
+      log.info("CA material reloaded from {}: {}", store.describe(), fresh.active());
+    } finally {
+      changes.unlock();
+    }
+    if (bundleChanged) {
+      notifyListeners();
+    }
+    return true;
+  }
+
   /** Registers {@code listener} and calls it at once with the current bundle. */
   public void addTrustBundleListener(TrustBundleListener listener) {
     listeners.add(Objects.requireNonNull(listener, "listener"));

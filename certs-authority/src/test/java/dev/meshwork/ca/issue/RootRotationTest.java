@@ -101,6 +101,27 @@ class RootRotationTest {
   }
 
   @Test
+  void followerReplicaAdoptsTheLeadersRotationFromTheStore() {
+    InMemoryCaStore shared = new InMemoryCaStore();
+    CertificateAuthority leader = CertificateAuthority.start(CaConfig.defaults(), shared, clock);
+    CertificateAuthority follower = CertificateAuthority.start(CaConfig.defaults(), shared, clock);
+    List<List<X509Certificate>> followerBundles = new ArrayList<>();
+    follower.addTrustBundleListener(followerBundles::add);
+    assertThat(follower.reload()).as("nothing new").isFalse();
+
+    leader.rotateRoot();
+    assertThat(follower.reload()).isTrue();
+    assertThat(follower.trustBundle()).isEqualTo(leader.trustBundle()).hasSize(2);
+    assertThat(followerBundles).last().isEqualTo(leader.trustBundle());
+
+    now = now.plus(Duration.ofDays(9));
+    leader.maintain();
+    follower.reload();
+    assertThat(follower.activeGeneration().intermediate())
+        .isEqualTo(leader.activeGeneration().intermediate());
+  }
+
+  @Test
   void propagationOutlastsTheLongestLeafSoEveryWorkloadHasTheNewRootBeforeItSigns() {
     CaConfig config = CaConfig.defaults();
     assertThat(config.rootPropagation()).isGreaterThan(config.maxWorkloadTtl());
