@@ -59,7 +59,7 @@ for target in k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-co
   [ "$name" = v3 ] && name=etcd
   say "go build $target -> $name ($(date -u +%H:%M:%S))"
   started=$SECONDS
-  CGO_ENABLED=0 nice -n 19 go build -trimpath -ldflags "$ldflags" -o "$tmp/$name" "$target" \
+  CGO_ENABLED=0 nice -n 19 go build -trimpath -buildvcs=false -ldflags "$ldflags" -o "$tmp/$name" "$target" \
     || die "go build $target"
   say "built $name in $((SECONDS - started))s"
 done
