@@ -1,0 +1,197 @@
+package dev.meshwork.bench.dataplane;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The Meshwork pair: a control plane fed from a generated YAML folder, a client-side sidecar whose
+ * explicit outbound listener the load generator dials (as an app would through capture), and a
+ * server-side sidecar in front of the greeter. The sidecars run with the JVM flags they ship with
+ * ({@link #SIDECAR_JVM}).
+ */
+final class MeshworkPair extends ProxyPair {
+  /** The sidecar's production JVM settings: small fixed heap, serial GC, bounded code cache. */
+  static final List<String> SIDECAR_JVM =
+      List.of(
+          "-XX:+UseSerialGC",
+          "-Xms24m",
+          "-Xmx64m",
+          "-Xss256k",
+          "-XX:MaxMetaspaceSize=64m",
+          "-XX:ReservedCodeCacheSize=32m",
+          "-XX:MaxDirectMemorySize=64m",
+          "--enable-native-access=ALL-UNNAMED");
+
+  private static final String CLIENT_IP = "127.0.30.1";
+  private static final String SERVER_IP = "127.0.30.2";
+  private final String classpath = System.getProperty("java.class.path");
+  private final String javaBin = ProcessHandle.current().info().command().orElse("java");
+  private Double readyMs;
+  private final List<Process> sidecars = new ArrayList<>();
+
+  MeshworkPair() {
+    super("meshwork");
+  }
+
+  @Override
+  Double readyMs() {
+    return readyMs;
+  }
+
+  @Override
+  List<Process> proxies() {
+    return sidecars;
+  }
+
+  @Override
+  Entry start(String app, Path work, Path certs) throws Exception {
+    int appPort = Integer.parseInt(app.substring(app.lastIndexOf(':') + 1));
+    Path config = work.resolve("mesh-config");
+    Files.createDirectories(config);
+    Files.writeString(config.resolve("bench.yaml"), meshYaml());
+    int grpc = 25112;
+    int http = 25114;
+    Process cp =
+        spawn(
+            List.of(
+                javaBin,
+                "-XX:+UseSerialGC",
+                "-Xmx256m",
+                "-cp",
+                classpath,
+                "dev.meshwork.controlplane.ControlPlaneMain",
+                "--config-dir",
+                config.toString(),
+                "--grpc-port",
+                Integer.toString(grpc),
+                "--http-port",
+                Integer.toString(http),
+                "--plaintext"),
+            work.resolve("control-plane.log"));
+    awaitPort("127.0.0.1", http, cp, Duration.ofSeconds(30));
+
+    startSidecar(
+        work,
+        grpc,
+        "greeter-0",
+        "greeter",
+        SERVER_IP,
+        26301,
+        List.of("--inbound-listen", SERVER_IP + ":50051", "--app-port", Integer.toString(appPort)));
+    long t0 = System.nanoTime();
+    startSidecar(
+        work,
+        grpc,
+        "client-0",
+        "client",
+        CLIENT_IP,
+        26302,
+        List.of("--outbound-listen", CLIENT_IP + ":15001"));
+    readyMs = (System.nanoTime() - t0) / 1e6;
+    return new Entry(CLIENT_IP + ":15001", "greeter.bench.svc.cluster.local:50051");
+  }
+
+  private void startSidecar(
+      Path work, int xdsPort, String pod, String app, String ip, int statusPort, List<String> extra)
+      throws Exception {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(javaBin);
+    cmd.addAll(SIDECAR_JVM);
+    cmd.addAll(
+        List.of(
+            "-cp",
+            classpath,
+            "dev.meshwork.sidecar.SidecarMain",
+            "run",
+            "--xds",
+            "127.0.0.1:" + xdsPort,
+            "--namespace",
+            "bench",
+            "--pod-name",
+            pod,
+            "--service-account",
+            app,
+            "--workload",
+            app,
+            "--labels",
+            "app=" + app,
+            "--instance-ips",
+            ip,
+            "--outbound-port",
+            "-1",
+            "--inbound-port",
+            "-1",
+            "--admin-port",
+            Integer.toString(statusPort + 100),
+            "--status-port",
+            Integer.toString(statusPort),
+            "--workers",
+            "1"));
+    cmd.addAll(extra);
+    Process p = spawn(cmd, work.resolve(pod + "-sidecar.log"));
+    sidecars.add(p);
+    awaitReady(p, "http://127.0.0.1:" + statusPort + "/ready", Duration.ofSeconds(30));
+  }
+
+  private static void awaitReady(Process p, String url, Duration timeout) throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!p.isAlive()) {
+        throw new IllegalStateException("sidecar exited before ready: " + url);
+      }
+      try {
+        if (http.send(
+                    HttpRequest.newBuilder(URI.create(url)).build(),
+                    HttpResponse.BodyHandlers.discarding())
+                .statusCode()
+            == 200) {
+          return;
+        }
+      } catch (java.io.IOException notYet) {
+        // not listening yet
+      }
+      Thread.sleep(10);
+    }
+    throw new IllegalStateException("sidecar not ready after " + timeout + ": " + url);
+  }
+
+  private static String meshYaml() {
+    return """
+        apiVersion: v1
+        kind: Namespace
+        metadata: {name: bench}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: greeter, namespace: bench}
+        spec:
+          selector: {app: greeter}
+          ports: [{name: grpc, port: 50051, targetPort: 50051}]
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: greeter-0, namespace: bench, labels: {app: greeter}, annotations: {meshwork.dev/injected: "true"}}
+        spec:
+          serviceAccountName: greeter
+          containers: [{name: app, image: greeter, ports: [{containerPort: 50051}]}]
+        status: {phase: Running, podIP: %s}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: client-0, namespace: bench, labels: {app: client}, annotations: {meshwork.dev/injected: "true"}}
+        spec:
+          serviceAccountName: client
+          containers: [{name: app, image: client}]
+        status: {phase: Running, podIP: %s}
+        """
+        .formatted(SERVER_IP, CLIENT_IP);
+  }
+}
