@@ -25,10 +25,14 @@ public final class PodNetwork implements AutoCloseable {
   /** A pod's place on the network. */
   public record PodNet(String netns, String hostVeth, String ip) {}
 
+  private final Thread cleanupHook = new Thread(this::cleanup, "pod-network-cleanup");
+
   private PodNetwork(String id, String prefix) {
     this.id = id;
     this.bridge = "mwbr" + id;
     this.prefix = prefix;
+    // An aborted run (Ctrl-C, fork timeout) still removes its namespaces and bridge.
+    Runtime.getRuntime().addShutdownHook(cleanupHook);
   }
 
   /** Creates the bridge with the gateway address, on a /24 not yet routed on this host. */
@@ -93,6 +97,15 @@ public final class PodNetwork implements AutoCloseable {
 
   @Override
   public void close() {
+    cleanup();
+    try {
+      Runtime.getRuntime().removeShutdownHook(cleanupHook);
+    } catch (IllegalStateException shuttingDown) {
+      // The hook runs anyway.
+    }
+  }
+
+  private void cleanup() {
     namespaces.keySet().forEach(this::remove);
     Sh.tryRun(java.util.List.of("ip", "link", "del", bridge));
   }

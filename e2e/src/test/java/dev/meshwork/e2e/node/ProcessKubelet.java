@@ -95,7 +95,9 @@ public final class ProcessKubelet implements AutoCloseable {
     this.nodeName = nodeName;
     this.workDir = workDir;
     this.network = net;
-    this.events = Executors.newSingleThreadExecutor(r -> new Thread(r, "kubelet-" + nodeName));
+    this.events =
+        Executors.newSingleThreadExecutor(
+            r -> Thread.ofPlatform().name("kubelet-" + nodeName).daemon().unstarted(r));
   }
 
   /**

@@ -88,6 +88,10 @@ class ProcessKubeletSmokeIT {
                 .build())
         .create();
     String jwebserver = Path.of(System.getProperty("java.home"), "bin", "jwebserver").toString();
+    // Pods reach the node at its bridge address (where scenarios bind the control plane).
+    java.net.ServerSocket nodeSide =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(node.network().gateway()));
+    nodeSide.setSoTimeout(20_000);
     Pod pod =
         new PodBuilder()
             .withNewMetadata()
@@ -121,7 +125,12 @@ class ProcessKubeletSmokeIT {
                 "sh",
                 "-c",
                 "cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo;"
-                    + " ip -4 -o addr show dev eth0; exec sleep 600")
+                    + " ip -4 -o addr show dev eth0;"
+                    + " bash -c 'echo hello from $HOSTNAME > /dev/tcp/"
+                    + node.network().gateway()
+                    + "/"
+                    + nodeSide.getLocalPort()
+                    + "'; exec sleep 600")
             .endContainer()
             .endSpec()
             .build();
@@ -168,6 +177,13 @@ class ProcessKubeletSmokeIT {
     Path shellLog = node.logFile(NS, "web-0", "shell");
     await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(shellLog).contains("inet"));
     assertThat(Files.readString(shellLog)).startsWith(NS + "\n").contains("inet " + podIp + "/24");
+
+    try (nodeSide;
+        java.net.Socket fromPod = nodeSide.accept()) {
+      assertThat(new String(fromPod.getInputStream().readAllBytes()))
+          .isEqualTo("hello from web-0\n");
+      assertThat(fromPod.getInetAddress().getHostAddress()).isEqualTo(podIp);
+    }
 
     // The projected token is a real bound token: TokenReview names the ServiceAccount and pod.
     String volume =
