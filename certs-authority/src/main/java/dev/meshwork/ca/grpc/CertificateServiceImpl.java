@@ -112,8 +112,14 @@ public final class CertificateServiceImpl
           "CSR asks for " + csr.identity() + " but the token proves " + caller);
       return;
     }
-    IssuedCertificate issued =
-        ca.issueWorkload(csr, Duration.ofSeconds(Math.max(0, request.getValiditySeconds())));
+    IssuedCertificate issued;
+    try {
+      issued = ca.issueWorkload(csr, Duration.ofSeconds(Math.max(0, request.getValiditySeconds())));
+    } catch (IllegalArgumentException e) {
+      // The proven identity is outside this CA's trust domain (verifier and CA configured apart).
+      refuse(response, Status.PERMISSION_DENIED, caller, peer, e.getMessage());
+      return;
+    }
     log.info(
         "certificate issued: identity={} peer={} serial={} notAfter={}",
         caller,

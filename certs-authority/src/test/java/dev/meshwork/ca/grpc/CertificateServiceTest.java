@@ -170,6 +170,33 @@ class CertificateServiceTest {
   }
 
   @Test
+  void identityOutsideTheCasTrustDomainIsPermissionDenied() throws Exception {
+    SpiffeId foreign = new SpiffeId("other.domain", "shop", "cart");
+    String name = InProcessServerBuilder.generateName();
+    Server other =
+        InProcessServerBuilder.forName(name)
+            .addService(
+                new CertificateServiceImpl(
+                        ca, new StaticIdentityVerifier(Map.of("t", foreign)), CaMetrics.NOOP)
+                    .serviceDefinition())
+            .build()
+            .start();
+    ManagedChannel otherChannel = InProcessChannelBuilder.forName(name).build();
+    try {
+      Metadata headers = new Metadata();
+      headers.put(CertificateServiceImpl.AUTHORIZATION, "Bearer t");
+      var stub =
+          CertificateServiceGrpc.newBlockingStub(otherChannel)
+              .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+      assertThat(code(() -> stub.createCertificate(csrFor(foreign))))
+          .isEqualTo(Status.Code.PERMISSION_DENIED);
+    } finally {
+      otherChannel.shutdownNow();
+      other.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   void unreachableApiServerIsUnavailableSoSidecarsRetry() {
     assertThat(code(() -> stub("Bearer apiserver-down").createCertificate(csrFor(CART))))
         .isEqualTo(Status.Code.UNAVAILABLE);

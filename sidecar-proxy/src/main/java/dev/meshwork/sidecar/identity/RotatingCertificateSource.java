@@ -121,7 +121,10 @@ public final class RotatingCertificateSource implements CertificateSource, AutoC
       }
       failures = 0;
       firstIdentity.countDown();
-      scheduleIn(Duration.between(clock.instant(), renewAt));
+      // Never sooner than the first backoff step: a CA whose clock runs ahead (renewal point
+      // already past) must not be hammered in a loop.
+      Duration untilRenewal = Duration.between(clock.instant(), renewAt);
+      scheduleIn(untilRenewal.compareTo(backoff.initial()) < 0 ? backoff.initial() : untilRenewal);
     } catch (RuntimeException e) {
       Duration delay = backoff.delay(failures++, random);
       WorkloadIdentity held = current.get();
