@@ -48,6 +48,22 @@ public final class PodNetwork implements AutoCloseable {
     Sh.run("ip", "link", "add", "name", n.bridge, "type", "bridge");
     try {
       Sh.run("ip", "addr", "add", n.gateway() + "/24", "dev", n.bridge);
+      // Pod-to-pod frames stay on the bridge: keep them out of the host's iptables (br_netfilter
+      // would send them through FORWARD, whose policy is the host's business, not ours).
+      Sh.tryRun(
+          java.util.List.of(
+              "ip",
+              "link",
+              "set",
+              n.bridge,
+              "type",
+              "bridge",
+              "nf_call_iptables",
+              "0",
+              "nf_call_ip6tables",
+              "0",
+              "nf_call_arptables",
+              "0"));
       Sh.run("ip", "link", "set", n.bridge, "up");
     } catch (RuntimeException e) {
       n.close();

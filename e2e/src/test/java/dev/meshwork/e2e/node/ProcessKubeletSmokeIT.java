@@ -185,6 +185,41 @@ class ProcessKubeletSmokeIT {
       assertThat(fromPod.getInetAddress().getHostAddress()).isEqualTo(podIp);
     }
 
+    // Pod to pod over the bridge: a second pod fetches the page from web-0's address.
+    client
+        .pods()
+        .inNamespace(NS)
+        .resource(
+            new PodBuilder()
+                .withNewMetadata()
+                .withName("client-0")
+                .endMetadata()
+                .withNewSpec()
+                .withNodeName(node.nodeName())
+                .withTerminationGracePeriodSeconds(1L)
+                .addNewContainer()
+                .withName("fetch")
+                .withImage("host/bash")
+                .withCommand(
+                    "bash",
+                    "-c",
+                    "exec 3<>/dev/tcp/"
+                        + podIp
+                        + "/8080; printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3;"
+                        + " exec sleep 600")
+                .endContainer()
+                .endSpec()
+                .build())
+        .create();
+    Path fetchLog = node.logFile(NS, "client-0", "fetch");
+    await("client-0 fetched the page from web-0")
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                Files.exists(fetchLog)
+                    && Files.readString(fetchLog).contains("hello from a process pod"));
+    client.pods().inNamespace(NS).withName("client-0").delete();
+
     // The projected token is a real bound token: TokenReview names the ServiceAccount and pod.
     String volume =
         running.getSpec().getVolumes().stream()
