@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.slf4j.LoggerFactory;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.k3s.K3sContainer;
@@ -48,6 +49,7 @@ class K3sClusterIT {
   }
 
   @Test
+  @Timeout(value = 10, unit = TimeUnit.MINUTES) // the first run pulls the k3s image
   void k3sServesTheGatewayApiAndOurCrds() throws Exception {
     try (K3sContainer k3s = new K3sContainer(K3S)) {
       k3s.start();
