@@ -73,6 +73,9 @@ public final class DataPlaneBench {
     String app = "127.0.0.1:" + appPort;
     List<Row> rows = new ArrayList<>();
     Map<Integer, Double> directP99 = new LinkedHashMap<>();
+    int plotRate = 1000;
+    Map<String, Svg.Series> latencyPlot = new LinkedHashMap<>();
+    Map<String, Svg.Series> rssPlot = new LinkedHashMap<>();
     try {
       List<ProxyPair> paths =
           List.of(
@@ -88,6 +91,8 @@ public final class DataPlaneBench {
           ghz.run(entry.target(), entry.authority(), 500, Duration.ofSeconds(quick ? 3 : 8), work);
           Thread.sleep(500);
           double rssIdle = maxRss(path.proxyTrees());
+          long pathStart = System.nanoTime();
+          List<double[]> rssSeries = java.util.Collections.synchronizedList(new ArrayList<>());
           for (int rate : rates) {
             double cpuBefore = cpu(path.proxyTrees());
             AtomicReference<Double> peakRss = new AtomicReference<>(0.0);
@@ -103,6 +108,9 @@ public final class DataPlaneBench {
             double p99 = Ghz.percentile(r.latenciesMs(), 0.99);
             if (path.name.equals("direct")) {
               directP99.put(rate, p99);
+            }
+            if (rate == plotRate && r.latenciesMs().length > 0) {
+              latencyPlot.put(path.name, Svg.cdf(r.latenciesMs(), 400));
             }
             boolean proxied = !path.proxyTrees().isEmpty();
             Row row =
@@ -173,6 +181,24 @@ public final class DataPlaneBench {
     new ObjectMapper()
         .enable(SerializationFeature.INDENT_OUTPUT)
         .writeValue(json.toFile(), results);
+    Path plots = home.resolve("docs/bench");
+    Files.createDirectories(plots);
+    Files.writeString(
+        plots.resolve("latency-cdf-1000.svg"),
+        Svg.chart(
+            "Latency CDF at 1,000 calls/s",
+            "latency (ms, log scale)",
+            "% of calls",
+            latencyPlot,
+            true));
+    Files.writeString(
+        plots.resolve("rss-over-time.svg"),
+        Svg.chart(
+            "Largest proxy RSS during the run",
+            "seconds since the path started",
+            "MiB",
+            rssPlot,
+            false));
     Path doc = home.resolve("docs/benchmarks.md");
     String existing = Files.exists(doc) ? Files.readString(doc) : "";
     Files.writeString(doc, Report.merge(existing, Report.markdown(results, quick)));

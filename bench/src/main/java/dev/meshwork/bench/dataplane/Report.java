@@ -55,6 +55,8 @@ final class Report {
         ms; CPU in core-seconds per 1,000 calls per proxy; RSS per proxy in MiB.
 
         """);
+    b.append("![Latency CDF at 1,000 calls/s](bench/latency-cdf-1000.svg)\n\n");
+    b.append("![Proxy RSS over the run](bench/rss-over-time.svg)\n\n");
     List<Integer> rates =
         r.results().stream()
             .map(DataPlaneBench.Row::rate)

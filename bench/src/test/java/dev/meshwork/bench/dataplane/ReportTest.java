@@ -69,4 +69,22 @@ class ReportTest {
     assertThat(Ghz.percentile(v, 0.999)).isEqualTo(10);
     assertThat(Ghz.percentile(new double[0], 0.5)).isNaN();
   }
+
+  @Test
+  void latencyCdfEndsAtAllCallsAndTheChartNamesEveryPath() {
+    double[] sorted = new double[1000];
+    for (int i = 0; i < sorted.length; i++) {
+      sorted[i] = 0.1 + i * 0.01;
+    }
+    Svg.Series cdf = Svg.cdf(sorted, 50);
+    assertThat(cdf.x()).hasSize(50).isSorted();
+    assertThat(cdf.y()[49]).isEqualTo(100.0);
+    assertThat(cdf.x()[49]).isEqualTo(sorted[999]);
+    String svg = Svg.chart("t", "x", "y", java.util.Map.of("meshwork", cdf, "haproxy", cdf), true);
+    assertThat(svg)
+        .startsWith("<svg")
+        .contains(">meshwork<")
+        .contains(">haproxy<")
+        .endsWith("</svg>\n");
+  }
 }
