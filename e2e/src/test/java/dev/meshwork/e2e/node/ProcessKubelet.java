@@ -128,6 +128,12 @@ public final class ProcessKubelet implements AutoCloseable {
       k.close();
       throw e;
     }
+    try {
+      // Containers may run as another user: they must be able to enter the node's directory.
+      Files.setPosixFilePermissions(k.workDir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
     log.info("node {} up: pod CIDR {}, work dir {}", nodeName, net.cidr(), k.workDir);
     return k;
   }
@@ -136,6 +142,15 @@ public final class ProcessKubelet implements AutoCloseable {
   public ProcessKubelet registerImage(String image, List<String> entrypoint) {
     images.put(image, List.copyOf(entrypoint));
     return this;
+  }
+
+  /**
+   * Uses a Java main class of the test classpath as the entry point of {@code image}, with the
+   * classpath staged where any user can read it (containers may run as the sidecar's UID).
+   */
+  public ProcessKubelet registerJavaMain(String image, String mainClass, String... jvmArgs) {
+    Path dir = workDir.resolve("images").resolve(image.replaceAll("[^A-Za-z0-9._-]", "_"));
+    return registerImage(image, JavaImage.entrypoint(dir, mainClass, List.of(jvmArgs)));
   }
 
   public String nodeName() {

@@ -332,6 +332,68 @@ class ProcessKubeletSmokeIT {
         .until(() -> client.pods().inNamespace(NS).withName("with-sidecar").get() == null);
   }
 
+  @Test
+  void javaWorkloadRunsAsTheRequestedUser(KubernetesClient client) throws Exception {
+    node.registerJavaMain("meshwork-e2e/echo", TcpEchoMain.class.getName(), "-Xmx32m");
+    client
+        .pods()
+        .inNamespace(NS)
+        .resource(
+            new PodBuilder()
+                .withNewMetadata()
+                .withName("echo-0")
+                .endMetadata()
+                .withNewSpec()
+                .withNodeName(node.nodeName())
+                .withTerminationGracePeriodSeconds(2L)
+                .addNewContainer()
+                .withName("echo")
+                .withImage("meshwork-e2e/echo")
+                .withArgs("7070")
+                .withNewSecurityContext()
+                .withRunAsUser(1337L)
+                .withRunAsGroup(1337L)
+                .endSecurityContext()
+                .withNewReadinessProbe()
+                .withNewTcpSocket()
+                .withPort(new IntOrString(7070))
+                .endTcpSocket()
+                .withPeriodSeconds(1)
+                .endReadinessProbe()
+                .endContainer()
+                .endSpec()
+                .build())
+        .create();
+    await("echo-0 Ready")
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> isReady(client.pods().inNamespace(NS).withName("echo-0").get()));
+    Pod running = client.pods().inNamespace(NS).withName("echo-0").get();
+
+    try (java.net.Socket s = new java.net.Socket(running.getStatus().getPodIP(), 7070)) {
+      s.getOutputStream().write("ping".getBytes());
+      s.shutdownOutput();
+      assertThat(new String(s.getInputStream().readAllBytes())).isEqualTo("echo-0:ping");
+    }
+    long pid =
+        Long.parseLong(
+            running
+                .getStatus()
+                .getContainerStatuses()
+                .get(0)
+                .getContainerID()
+                .substring("process://".length()));
+    assertThat(Files.readAllLines(Path.of("/proc", Long.toString(pid), "status")))
+        .filteredOn(l -> l.startsWith("Uid:"))
+        .singleElement()
+        .satisfies(l -> assertThat(l.split("\\s+")[1]).isEqualTo("1337"));
+
+    client.pods().inNamespace(NS).withName("echo-0").delete();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> client.pods().inNamespace(NS).withName("echo-0").get() == null);
+  }
+
   private static boolean isReady(Pod p) {
     return p != null
         && p.getStatus() != null
