@@ -1,6 +1,8 @@
 package dev.meshwork.controlplane;
 
 import dev.meshwork.api.MeshConstants;
+import dev.meshwork.ca.grpc.CaMetrics;
+import dev.meshwork.controlplane.ca.EmbeddedCa;
 import dev.meshwork.controlplane.source.ConfigSource;
 import dev.meshwork.controlplane.source.DirectoryConfigSource;
 import dev.meshwork.controlplane.source.KubernetesConfigSource;
@@ -8,6 +10,7 @@ import dev.meshwork.controlplane.status.LeaderElection;
 import dev.meshwork.controlplane.status.RouteStatusWriter;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.grpc.BindableService;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.ServerCredentials;
 import io.grpc.TlsServerCredentials;
@@ -61,16 +64,49 @@ public final class ControlPlaneMain implements Callable<Integer> {
   @Option(names = "--trust-domain", description = "SPIFFE trust domain (default ${DEFAULT-VALUE}).")
   String trustDomain = MeshConstants.DEFAULT_TRUST_DOMAIN;
 
+  @Option(
+      names = "--ca-dir",
+      description =
+          "Local runs: keep the CA's root and intermediate in this folder (created on first start)"
+              + " and write the trust bundle to roots.pem in it. In a cluster the CA uses the"
+              + " meshwork-ca Secret.")
+  Path caDir;
+
+  @Option(
+      names = "--static-tokens",
+      description =
+          "Local runs only: a properties file of token=namespace/serviceaccount that stands in for"
+              + " TokenReview. Never in a cluster.")
+  Path staticTokens;
+
   @Override
   public Integer call() throws Exception {
+    if (configDir != null && (caDir == null) != (staticTokens == null)) {
+      System.err.println(
+          "A local CA needs both --ca-dir and --static-tokens (or neither, for no CA).");
+      return 2;
+    }
+    KubernetesClient client = configDir == null ? new KubernetesClientBuilder().build() : null;
+    // The CA lives in this process, like istiod's: the CSR service shares the ADS port and the
+    // port's TLS certificate comes from the same root the sidecars trust.
+    EmbeddedCa ca = null;
+    if (client != null) {
+      ca = EmbeddedCa.inCluster(client, trustDomain, CaMetrics.NOOP);
+    } else if (caDir != null) {
+      ca = EmbeddedCa.local(caDir, staticTokens, trustDomain, CaMetrics.NOOP);
+      ca.writeTrustBundle(caDir.resolve("roots.pem"));
+    }
     ServerCredentials credentials;
     if (plaintext) {
       credentials = InsecureServerCredentials.create();
     } else if (tlsCert != null && tlsKey != null) {
       credentials = TlsServerCredentials.create(tlsCert, tlsKey);
+    } else if (ca != null) {
+      credentials = ca.servingCredentials();
     } else {
       System.err.println(
-          "ADS needs TLS: pass --tls-cert and --tls-key, or --plaintext for a local run.");
+          "ADS needs TLS: pass --ca-dir and --static-tokens (a local CA), --tls-cert and"
+              + " --tls-key, or --plaintext for a local run.");
       return 2;
     }
     Duration debounce = Duration.ofMillis(debounceMillis);
@@ -79,17 +115,15 @@ public final class ControlPlaneMain implements Callable<Integer> {
             new InetSocketAddress(bind, grpcPort),
             new InetSocketAddress(bind, httpPort),
             credentials,
-            List.of(),
+            ca == null ? List.of() : List.of(csrService(ca)),
             debounce,
             trustDomain);
     ConfigSource source;
     RouteStatusWriter writer = null;
     LeaderElection election = null;
-    KubernetesClient client = null;
     if (configDir != null) {
       source = new DirectoryConfigSource(configDir, debounce);
     } else {
-      client = new KubernetesClientBuilder().build();
       source = new KubernetesConfigSource(client, debounce, Duration.ofMinutes(2));
       String identity =
           System.getenv()
@@ -120,6 +154,10 @@ public final class ControlPlaneMain implements Callable<Integer> {
                 }));
     stop.await();
     return 0;
+  }
+
+  private static BindableService csrService(EmbeddedCa ca) {
+    return ca::csrService;
   }
 
   public static void main(String[] args) {
