@@ -111,88 +111,83 @@ abstract class ProxyPair implements AutoCloseable {
     }
   }
 
-  /** HAProxy pair (configs in bench/peers/haproxy-*.cfg). */
-  static final class HaproxyPair extends ProxyPair {
+  /**
+   * A pair of an off-the-shelf proxy configured from templates in bench/peers: the server side
+   * listens on {@code <prefix>.2:8443} (mTLS in), the client side on {@code <prefix>.1:8080}.
+   */
+  abstract static class PeerPair extends ProxyPair {
     private final Path peers;
+    private final String ip;
+    private final String extension;
 
-    HaproxyPair(Path peers) {
-      super("haproxy");
+    PeerPair(String name, Path peers, String ip, String extension) {
+      super(name);
       this.peers = peers;
+      this.ip = ip;
+      this.extension = extension;
     }
+
+    /** The command that runs one side from its rendered config file. */
+    abstract List<String> command(Path config, Path work, String side);
 
     @Override
     Entry start(String app, Path work, Path certs) throws Exception {
-      Map<String, String> v =
+      String client = ip + ".1:8080";
+      String server = ip + ".2:8443";
+      Map<String, String> values =
           Map.of(
-              "CLIENT_LISTEN",
-              "127.0.31.1:8080",
-              "SERVER_LISTEN",
-              "127.0.31.2:8443",
-              "APP",
-              app,
-              "CERTS",
-              certs.toString());
+              "CLIENT_LISTEN", client,
+              "SERVER_LISTEN", server,
+              "APP", app,
+              "CERTS", certs.toString(),
+              "RUN", work.toString());
+      // Server side first, so the client side's first connection finds it.
       for (String side : List.of("server", "client")) {
-        Path cfg = work.resolve("haproxy-" + side + ".cfg");
-        Files.writeString(cfg, render(peers.resolve("haproxy-" + side + ".cfg"), v));
-        Process p =
-            spawn(
-                List.of("haproxy", "-db", "-f", cfg.toString()),
-                work.resolve("haproxy-" + side + ".log"));
+        String file = name + "-" + side + "." + extension;
+        Path config = work.resolve(file);
+        Files.writeString(config, render(peers.resolve(file), values));
+        Process p = spawn(command(config, work, side), work.resolve(name + "-" + side + ".log"));
+        String listen = side.equals("server") ? server : client;
         awaitPort(
-            side.equals("server") ? "127.0.31.2" : "127.0.31.1",
-            side.equals("server") ? 8443 : 8080,
+            ip + (side.equals("server") ? ".2" : ".1"),
+            Integer.parseInt(listen.substring(listen.lastIndexOf(':') + 1)),
             p,
             Duration.ofSeconds(10));
       }
-      return new Entry("127.0.31.1:8080", null);
+      return new Entry(client, null);
     }
   }
 
-  /** nginx pair (configs in bench/peers/nginx-*.conf). */
-  static final class NginxPair extends ProxyPair {
-    private final Path peers;
-
-    NginxPair(Path peers) {
-      super("nginx");
-      this.peers = peers;
+  /** HAProxy pair (configs in bench/peers/haproxy-*.cfg), in the foreground with -db. */
+  static final class HaproxyPair extends PeerPair {
+    HaproxyPair(Path peers) {
+      super("haproxy", peers, "127.0.31", "cfg");
     }
 
     @Override
-    Entry start(String app, Path work, Path certs) throws Exception {
-      Map<String, String> v =
-          Map.of(
-              "CLIENT_LISTEN",
-              "127.0.32.1:8080",
-              "SERVER_LISTEN",
-              "127.0.32.2:8443",
-              "APP",
-              app,
-              "CERTS",
-              certs.toString(),
-              "RUN",
-              work.toString());
-      for (String side : List.of("server", "client")) {
-        Path conf = work.resolve("nginx-" + side + ".conf");
-        Files.writeString(conf, render(peers.resolve("nginx-" + side + ".conf"), v));
-        Process p =
-            spawn(
-                List.of(
-                    "nginx",
-                    "-e",
-                    work.resolve("nginx-" + side + ".stderr").toString(),
-                    "-p",
-                    work.toString(),
-                    "-c",
-                    conf.toString()),
-                work.resolve("nginx-" + side + ".log"));
-        awaitPort(
-            side.equals("server") ? "127.0.32.2" : "127.0.32.1",
-            side.equals("server") ? 8443 : 8080,
-            p,
-            Duration.ofSeconds(10));
-      }
-      return new Entry("127.0.32.1:8080", null);
+    List<String> command(Path config, Path work, String side) {
+      return List.of("haproxy", "-db", "-f", config.toString());
+    }
+  }
+
+  /**
+   * nginx pair (configs in bench/peers/nginx-*.conf); master and worker both count as the proxy.
+   */
+  static final class NginxPair extends PeerPair {
+    NginxPair(Path peers) {
+      super("nginx", peers, "127.0.32", "conf");
+    }
+
+    @Override
+    List<String> command(Path config, Path work, String side) {
+      return List.of(
+          "nginx",
+          "-e",
+          work.resolve("nginx-" + side + ".stderr").toString(),
+          "-p",
+          work.toString(),
+          "-c",
+          config.toString());
     }
   }
 }
