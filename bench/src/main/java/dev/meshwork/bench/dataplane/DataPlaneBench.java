@@ -98,7 +98,11 @@ public final class DataPlaneBench {
             AtomicReference<Double> peakRss = new AtomicReference<>(0.0);
             ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
             sampler.scheduleAtFixedRate(
-                () -> peakRss.accumulateAndGet(maxRssQuiet(path.proxyTrees()), Math::max),
+                () -> {
+                  double rss = maxRssQuiet(path.proxyTrees());
+                  peakRss.accumulateAndGet(rss, Math::max);
+                  rssSeries.add(new double[] {(System.nanoTime() - pathStart) / 1e9, rss});
+                },
                 0,
                 200,
                 TimeUnit.MILLISECONDS);
@@ -150,6 +154,9 @@ public final class DataPlaneBench {
                 row.cpuCoreSecondsPer1k(),
                 row.rssLoadMiB());
           }
+          if (!path.proxyTrees().isEmpty()) {
+            rssPlot.put(path.name, Svg.of(new ArrayList<>(rssSeries)));
+          }
         } catch (Exception e) {
           System.out.printf("  %s failed: %s (logs in %s)%n", path.name, e.getMessage(), work);
           rows.add(
@@ -190,7 +197,8 @@ public final class DataPlaneBench {
             "latency (ms, log scale)",
             "% of calls",
             latencyPlot,
-            true));
+            true,
+            100));
     Files.writeString(
         plots.resolve("rss-over-time.svg"),
         Svg.chart(
@@ -198,7 +206,8 @@ public final class DataPlaneBench {
             "seconds since the path started",
             "MiB",
             rssPlot,
-            false));
+            false,
+            0));
     Path doc = home.resolve("docs/benchmarks.md");
     String existing = Files.exists(doc) ? Files.readString(doc) : "";
     Files.writeString(doc, Report.merge(existing, Report.markdown(results, quick)));

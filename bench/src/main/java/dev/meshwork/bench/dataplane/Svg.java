@@ -22,8 +22,16 @@ final class Svg {
   /** One line per series; x and y arrays of equal length. */
   record Series(double[] x, double[] y) {}
 
+  /**
+   * @param maxYFixed the top of the y axis (100 for percentages), or 0 to fit the data
+   */
   static String chart(
-      String title, String xLabel, String yLabel, Map<String, Series> series, boolean logX) {
+      String title,
+      String xLabel,
+      String yLabel,
+      Map<String, Series> series,
+      boolean logX,
+      double maxYFixed) {
     double minX = Double.MAX_VALUE;
     double maxX = -Double.MAX_VALUE;
     double maxY = 0;
@@ -38,7 +46,7 @@ final class Svg {
     if (minX >= maxX) {
       maxX = minX + 1;
     }
-    maxY = maxY <= 0 ? 1 : maxY * 1.05;
+    maxY = maxYFixed > 0 ? maxYFixed : maxY <= 0 ? 1 : maxY * 1.05;
     int plotW = W - LEFT - RIGHT;
     int plotH = H - TOP - BOTTOM;
     StringBuilder b = new StringBuilder();

@@ -80,7 +80,8 @@ class ReportTest {
     assertThat(cdf.x()).hasSize(50).isSorted();
     assertThat(cdf.y()[49]).isEqualTo(100.0);
     assertThat(cdf.x()[49]).isEqualTo(sorted[999]);
-    String svg = Svg.chart("t", "x", "y", java.util.Map.of("meshwork", cdf, "haproxy", cdf), true);
+    String svg =
+        Svg.chart("t", "x", "y", java.util.Map.of("meshwork", cdf, "haproxy", cdf), true, 100);
     assertThat(svg)
         .startsWith("<svg")
         .contains(">meshwork<")
