@@ -1,9 +1,12 @@
 package dev.meshwork.sidecar;
 
+import dev.meshwork.api.SpiffeId;
 import dev.meshwork.sidecar.admin.AdminPages;
 import dev.meshwork.sidecar.admin.HttpEndpoints;
 import dev.meshwork.sidecar.cluster.UpstreamPools;
 import dev.meshwork.sidecar.config.SnapshotHolder;
+import dev.meshwork.sidecar.identity.CaClient;
+import dev.meshwork.sidecar.identity.RotatingCertificateSource;
 import dev.meshwork.sidecar.inbound.Inbound;
 import dev.meshwork.sidecar.lb.Balancers;
 import dev.meshwork.sidecar.lb.LoadRegistry;
@@ -13,6 +16,7 @@ import dev.meshwork.sidecar.listener.ProxyListener;
 import dev.meshwork.sidecar.listener.Transport;
 import dev.meshwork.sidecar.outbound.Outbound;
 import dev.meshwork.sidecar.route.XdsRouter;
+import dev.meshwork.sidecar.tls.MeshTls;
 import dev.meshwork.sidecar.xds.NodeInfo;
 import dev.meshwork.sidecar.xds.XdsClient;
 import io.grpc.ManagedChannel;
@@ -21,6 +25,9 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.EventLoopGroup;
 import java.io.File;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,6 +57,9 @@ public final class Sidecar implements AutoCloseable {
   private final List<HttpEndpoints> servers = new ArrayList<>();
   private ManagedChannel xdsChannel;
   private XdsClient xds;
+  private CaClient caClient;
+  private RotatingCertificateSource certificates;
+  private MeshTls tls;
 
   private Sidecar(SidecarConfig config) {
     this.config = config;
@@ -86,8 +96,9 @@ public final class Sidecar implements AutoCloseable {
 
     Balancers balancers = new Balancers(loads);
     UpstreamPools pools = new UpstreamPools(transport.socketChannel(), config.limits());
-    // mTLS material comes from the identity layer; until it is wired, mTLS clusters fail closed.
-    Supplier<io.netty.handler.ssl.SslContext> noTls = () -> null;
+    startIdentity();
+    // Without a CA there is no certificate: mTLS clusters then fail closed, TLS peers are refused.
+    Supplier<io.netty.handler.ssl.SslContext> noTls = tls == null ? () -> null : tls.client();
     ProxyContext outbound =
         new ProxyContext(
             snapshots,
@@ -97,7 +108,9 @@ public final class Sidecar implements AutoCloseable {
             config.limits(),
             noTls,
             null,
-            transport.socketChannel());
+            transport.socketChannel(),
+            null,
+            false);
     if (config.outboundCapture() != null) {
       listeners.add(
           Outbound.listen(
@@ -153,13 +166,43 @@ public final class Sidecar implements AutoCloseable {
         loads,
         config.limits(),
         () -> null,
-        null,
-        transport.socketChannel());
+        tls == null ? null : tls.server(),
+        transport.socketChannel(),
+        tls == null ? null : tls::forwardedClientCert,
+        true);
+  }
+
+  /**
+   * With {@code --ca}: a key generated here, a certificate for this pod's identity from the CA
+   * (proven by the projected token), renewed at about half its life, and the TLS contexts over it.
+   */
+  private void startIdentity() throws Exception {
+    if (config.caAddress() == null) {
+      return;
+    }
+    SpiffeId id = new SpiffeId(config.trustDomain(), config.namespace(), config.serviceAccount());
+    caClient =
+        new CaClient(
+            new CaClient.Config(
+                config.caAddress(),
+                config.caAuthority(),
+                Path.of(config.caRootsFile()),
+                Path.of(config.caTokenFile()),
+                id,
+                Duration.ZERO,
+                Duration.ofSeconds(10)),
+            Clock.systemUTC());
+    certificates = new RotatingCertificateSource(caClient);
+    certificates.start();
+    tls = MeshTls.create(certificates, config.trustDomain(), Clock.systemUTC());
+    log.info("identity.requested id={} ca={}", id, config.caAddress());
   }
 
   private HttpEndpoints.Reply ready() {
-    // Certificate readiness joins here once the identity layer delivers material.
-    return AdminPages.ready(snapshots, () -> !config.requireCertificate());
+    // Ready once the first config is applied and, when asked for, the first certificate arrived.
+    return AdminPages.ready(
+        snapshots,
+        () -> !config.requireCertificate() || (certificates != null && certificates.isReady()));
   }
 
   private static ManagedChannel xdsChannel(SidecarConfig c) throws SSLException {
@@ -224,6 +267,16 @@ public final class Sidecar implements AutoCloseable {
     }
     if (xdsChannel != null) {
       xdsChannel.shutdownNow();
+    }
+    try {
+      if (certificates != null) {
+        certificates.close();
+      }
+      if (caClient != null) {
+        caClient.close();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
     workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);

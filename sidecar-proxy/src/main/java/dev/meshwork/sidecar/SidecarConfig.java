@@ -22,6 +22,11 @@ import java.util.function.Function;
  * @param outboundAuthority authority used when a call's {@code :authority} matches no virtual host
  * @param inboundListen explicit inbound listener, or null
  * @param appPort the local app's port behind {@code inboundListen}
+ * @param caAddress the CA's {@code host:port} for the workload certificate, or null for no mTLS
+ * @param caAuthority the TLS name on the CA's certificate
+ * @param caRootsFile PEM root(s) that sign the CA's serving certificate
+ * @param caTokenFile the projected ServiceAccount token proving this workload's identity
+ * @param trustDomain SPIFFE trust domain of this workload and its peers
  */
 public record SidecarConfig(
     String xdsAddress,
@@ -42,7 +47,12 @@ public record SidecarConfig(
     InetSocketAddress status,
     int workers,
     boolean requireCertificate,
-    ProxyLimits limits) {
+    ProxyLimits limits,
+    String caAddress,
+    String caAuthority,
+    String caRootsFile,
+    String caTokenFile,
+    String trustDomain) {
 
   /** Flags, one per line, for {@code --help}. */
   public static final String USAGE =
@@ -67,7 +77,12 @@ public record SidecarConfig(
         --admin-port PORT             admin on 127.0.0.1 (15000); -1 disables
         --status-port PORT            readiness /ready (15020); -1 disables
         --workers N                   event loop threads (default: CPUs)
-        --require-certificate BOOL    readiness waits for a workload certificate (default false)
+        --require-certificate BOOL    readiness waits for a workload certificate (default: true with --ca)
+        --ca HOST:PORT                the CA (control plane, 15012): get a workload certificate, speak mTLS
+        --ca-authority NAME           TLS name of the CA (default meshwork-control-plane.meshwork-system.svc)
+        --ca-roots FILE               PEM roots of the CA's certificate (default the mounted trust bundle)
+        --ca-token FILE               projected ServiceAccount token (default the injected token path)
+        --trust-domain NAME           SPIFFE trust domain (default cluster.local)
         --max-header-list-size BYTES  default 16384
         --max-concurrent-streams N    per downstream connection, default 1000
         --initial-window BYTES        HTTP/2 stream window, default 1048576
@@ -160,6 +175,7 @@ public record SidecarConfig(
     String outListen = take(flags, "outbound-listen", null, null);
     String inListen = take(flags, "inbound-listen", null, null);
     int appPort = Integer.parseInt(take(flags, "app-port", null, "0"));
+    String ca = take(flags, "ca", null, null);
     if (inListen != null && appPort <= 0) {
       throw new IllegalArgumentException("--inbound-listen needs --app-port");
     }
@@ -192,8 +208,18 @@ public record SidecarConfig(
                     "workers",
                     null,
                     Integer.toString(Runtime.getRuntime().availableProcessors()))),
-            Boolean.parseBoolean(take(flags, "require-certificate", null, "false")),
-            limits);
+            Boolean.parseBoolean(
+                take(flags, "require-certificate", null, Boolean.toString(ca != null))),
+            limits,
+            ca,
+            take(
+                flags,
+                "ca-authority",
+                null,
+                "meshwork-control-plane." + MeshConstants.SYSTEM_NAMESPACE + ".svc"),
+            take(flags, "ca-roots", null, MeshConstants.TRUST_BUNDLE_PATH),
+            take(flags, "ca-token", null, MeshConstants.CA_TOKEN_PATH),
+            take(flags, "trust-domain", null, MeshConstants.DEFAULT_TRUST_DOMAIN));
     if (!flags.isEmpty()) {
       throw new IllegalArgumentException("unknown flag(s) " + flags.keySet() + "\n" + USAGE);
     }

@@ -31,6 +31,9 @@ public final class Http2Frontend {
   public static final String IDLE = "idle";
   public static final String IDLE_CLOSE = "idle-close";
   public static final String CODEC = "h2-codec";
+
+  static final int MAX_RST_FRAMES_PER_WINDOW = 20_000;
+  static final int RST_WINDOW_SECONDS = 10;
   public static final String MUX = "h2-mux";
 
   /**
@@ -51,6 +54,10 @@ public final class Http2Frontend {
                     .initialWindowSize(limits.initialWindowSize()))
             .gracefulShutdownTimeoutMillis(limits.drainTimeout().toMillis())
             .validateHeaders(true)
+            // Netty's rapid-reset guard (200 RST_STREAM per 30 s) closes the whole connection, and
+            // with it every call, when an app merely cancels calls on deadlines at a few hundred
+            // per second. A flood is orders of magnitude faster; this bound still stops one.
+            .decoderEnforceMaxRstFramesPerWindow(MAX_RST_FRAMES_PER_WINDOW, RST_WINDOW_SECONDS)
             .build();
     long idle = limits.idleTimeout().toMillis();
     p.addLast(IDLE, new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));

@@ -103,6 +103,19 @@ public final class ProtocolDetector extends ByteToMessageDecoder {
     }
   }
 
+  /**
+   * Whether the inbound policy lets plaintext reach the destination port: the original destination
+   * under capture, the listener's own port when the app's port is dialled directly. Ports the
+   * policy does not name keep the mesh default, which accepts plaintext (PERMISSIVE).
+   */
+  private boolean plaintextAllowed(ChannelHandlerContext ctx, Optional<InetSocketAddress> dst) {
+    int port =
+        dst.map(InetSocketAddress::getPort)
+            .orElseGet(() -> ((InetSocketAddress) ctx.channel().localAddress()).getPort());
+    var mode = proxy.snapshots().get().inbound().ports().get(port);
+    return mode == null || mode.plaintext();
+  }
+
   private void decide(ChannelHandlerContext ctx, Protocol p) {
     if (ctx.isRemoved()) {
       return;
@@ -113,6 +126,14 @@ public final class ProtocolDetector extends ByteToMessageDecoder {
     var pipeline = ctx.pipeline();
     Optional<InetSocketAddress> dst =
         passthroughAllowed ? OriginalDst.of(ctx.channel()) : Optional.empty();
+    if (p != Protocol.TLS && proxy.enforceInboundPolicy() && !plaintextAllowed(ctx, dst)) {
+      // PeerAuthentication STRICT for this port: only mutual TLS from a mesh identity.
+      log.info(
+          "inbound.plaintext.refused remote={} reason=peer authentication requires mTLS",
+          ctx.channel().remoteAddress());
+      ctx.close();
+      return;
+    }
     switch (p) {
       case H2C -> Http2Frontend.configure(pipeline, proxy);
       case TLS -> {

@@ -13,6 +13,10 @@ import java.util.function.Supplier;
  *
  * @param clientTls client TLS for mTLS clusters, or null when no certificate is available
  * @param serverTls server TLS for peers dialling us with TLS, or null (TLS connections are closed)
+ * @param forwardedClientCert inbound only: the {@code x-forwarded-client-cert} value for a call on
+ *     a connection (null when it is not mutual TLS); null on outbound listeners
+ * @param enforceInboundPolicy inbound only: refuse plaintext on ports whose PeerAuthentication mode
+ *     accepts only mutual TLS (STRICT)
  */
 public record ProxyContext(
     SnapshotHolder snapshots,
@@ -22,10 +26,13 @@ public record ProxyContext(
     ProxyLimits limits,
     Supplier<SslContext> clientTls,
     Supplier<SslContext> serverTls,
-    Class<? extends io.netty.channel.Channel> socketChannel) {
+    Class<? extends io.netty.channel.Channel> socketChannel,
+    java.util.function.Function<io.netty.channel.Channel, String> forwardedClientCert,
+    boolean enforceInboundPolicy) {
 
   /** A new per-stream handler. */
   public ProxyStreamHandler newStreamHandler() {
-    return new ProxyStreamHandler(snapshots, router, pools, loads, limits, clientTls);
+    return new ProxyStreamHandler(
+        snapshots, router, pools, loads, limits, clientTls, forwardedClientCert);
   }
 }

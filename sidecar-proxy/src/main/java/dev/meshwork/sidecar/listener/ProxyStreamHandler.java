@@ -11,6 +11,7 @@ import dev.meshwork.sidecar.error.ProxyException;
 import dev.meshwork.sidecar.lb.EndpointLoad;
 import dev.meshwork.sidecar.lb.LoadRegistry;
 import dev.meshwork.sidecar.route.HeaderMutations;
+import dev.meshwork.sidecar.tls.MeshTls;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -104,6 +105,7 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
   private final LoadRegistry loads;
   private final ProxyLimits limits;
   private final Supplier<SslContext> clientTls;
+  private final java.util.function.Function<io.netty.channel.Channel, String> forwardedClientCert;
 
   private Channel down;
   private CallTarget target;
@@ -125,6 +127,8 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
 
   /**
    * @param clientTls the client TLS context for mTLS clusters, or null when mTLS is unavailable
+   * @param forwardedClientCert inbound: the {@code x-forwarded-client-cert} value for the call's
+   *     connection; null on outbound
    */
   public ProxyStreamHandler(
       SnapshotHolder snapshots,
@@ -132,13 +136,15 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
       UpstreamPools pools,
       LoadRegistry loads,
       ProxyLimits limits,
-      Supplier<SslContext> clientTls) {
+      Supplier<SslContext> clientTls,
+      java.util.function.Function<io.netty.channel.Channel, String> forwardedClientCert) {
     this.snapshots = snapshots;
     this.router = router;
     this.pools = pools;
     this.loads = loads;
     this.limits = limits;
     this.clientTls = clientTls;
+    this.forwardedClientCert = forwardedClientCert;
   }
 
   // ---------------------------------------------------------------- downstream events
@@ -210,6 +216,15 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
     pool = pools.forLoop(down.eventLoop());
     Http2Headers up = copyHeaders(h.headers());
     applyRequestMutations(up, target.mutations());
+    if (forwardedClientCert != null) {
+      // Only the sidecar that verified the caller may say who it is: drop any claim the caller
+      // sent itself, then state what the TLS handshake proved.
+      up.remove(MeshTls.FORWARDED_CLIENT_CERT);
+      String xfcc = forwardedClientCert.apply(down.parent());
+      if (xfcc != null) {
+        up.set(MeshTls.FORWARDED_CLIENT_CERT, xfcc);
+      }
+    }
     scheduleDeadline(h.headers());
     // Read nothing more until an upstream stream is ready to take it.
     down.config().setAutoRead(false);
@@ -276,6 +291,14 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
               ? new ProxyException.NoHealthyUpstream(target.cluster())
               : new ProxyException.UpstreamUnavailable(
                   target.cluster(), String.join(",", tried), lastFailure));
+      return;
+    }
+    if (target.tls() && (clientTls == null || clientTls.get() == null)) {
+      // The cluster asks for mTLS and there is no certificate yet: fail closed, never fall back
+      // to plaintext.
+      respondError(
+          new ProxyException.UpstreamUnavailable(
+              target.cluster(), ep.address(), "no workload certificate for mutual TLS yet"));
       return;
     }
     tried.add(ep.address());
