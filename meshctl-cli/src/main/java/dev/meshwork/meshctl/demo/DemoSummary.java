@@ -31,7 +31,8 @@ import java.util.Map;
   "errorCodes",
   "hopsByPath",
   "configDir",
-  "adminUrls"
+  "adminUrls",
+  "warmup"
 })
 record DemoSummary(
     long calls,
@@ -47,9 +48,38 @@ record DemoSummary(
     Map<String, Long> errorCodes,
     Map<String, Long> hopsByPath,
     String configDir,
-    Map<String, String> adminUrls) {
+    Map<String, String> adminUrls,
+    Warmup warmup) {
 
   record Latency(double p50, double p99) {}
+
+  /**
+   * The caller's warm-up before the measured run: calls made one at a time until enough succeeded,
+   * while nine JVMs start. Not counted in {@code calls} or {@code errors}.
+   */
+  record Warmup(long calls, long errors, double seconds, boolean succeeded, String lastError) {
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+        new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /** The warm-up report in a caller line, if this line is one. */
+    static java.util.Optional<Warmup> parse(String line) {
+      try {
+        var w = JSON.readTree(line).path("warmup");
+        if (w.isMissingNode()) {
+          return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(
+            new Warmup(
+                w.path("calls").asLong(),
+                w.path("errors").asLong(),
+                Math.round(w.path("seconds").asDouble() * 1000) / 1000.0,
+                w.path("succeeded").asBoolean(),
+                w.path("lastError").asText("")));
+      } catch (Exception notJson) {
+        return java.util.Optional.empty();
+      }
+    }
+  }
 
   /**
    * @param applied the new routing was observed taking effect
@@ -69,7 +99,8 @@ record DemoSummary(
       LiveEdit edit,
       double durationSeconds,
       String configDir,
-      Map<String, String> adminUrls) {
+      Map<String, String> adminUrls,
+      Warmup warmup) {
     return new DemoSummary(
         s.calls(),
         s.errors(),
@@ -84,7 +115,8 @@ record DemoSummary(
         s.errorCodes(),
         s.hops(),
         configDir,
-        adminUrls);
+        adminUrls,
+        warmup);
   }
 
   private static double round(double v) {

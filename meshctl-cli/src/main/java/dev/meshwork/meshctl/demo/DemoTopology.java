@@ -67,6 +67,10 @@ record DemoTopology(List<Component> components, Map<String, String> adminUrls) {
     Files.writeString(config.resolve(PODS_FILE), podsYaml());
     Path tokens = work.resolve("demo-tokens.properties");
     Files.writeString(tokens, tokensFile());
+    for (Pod pod : PODS) {
+      Files.createDirectories(tokenFile(work, pod).getParent());
+      Files.writeString(tokenFile(work, pod), "demo-token-" + pod.name());
+    }
 
     List<Component> components = new ArrayList<>();
     Map<String, String> admin = new LinkedHashMap<>();
@@ -117,8 +121,19 @@ record DemoTopology(List<Component> components, Map<String, String> adminUrls) {
           new ArrayList<>(
               List.of(
                   "run",
+                  // "localhost" is a name on the control plane's certificate; 127.0.0.1 is not.
                   "--xds",
-                  "127.0.0.1:" + grpcPort,
+                  "localhost:" + grpcPort,
+                  "--xds-ca",
+                  work.resolve("ca/roots.pem").toString(),
+                  // The pod's identity: a key made in the sidecar, a certificate from the CA for
+                  // the service account its token proves.
+                  "--ca",
+                  "localhost:" + grpcPort,
+                  "--ca-roots",
+                  work.resolve("ca/roots.pem").toString(),
+                  "--ca-token",
+                  tokenFile(work, pod).toString(),
                   "--namespace",
                   NAMESPACE,
                   "--pod-name",
@@ -228,6 +243,11 @@ record DemoTopology(List<Component> components, Map<String, String> adminUrls) {
     return b.toString();
   }
 
+  /** Where a pod's token lives, as the projected token would in a cluster. */
+  static Path tokenFile(Path work, Pod pod) {
+    return work.resolve("tokens").resolve(pod.name() + ".token");
+  }
+
   private static List<String> java(Path classpath, String mainClass, String... args) {
     List<String> cmd = jvm();
     cmd.add("-cp");
@@ -248,8 +268,9 @@ record DemoTopology(List<Component> components, Map<String, String> adminUrls) {
   private static List<String> jvm() {
     List<String> cmd = new ArrayList<>();
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
-    // Small heaps and serial GC: the demo runs eight JVMs on a laptop-sized machine.
-    cmd.addAll(List.of("-XX:+UseSerialGC", "-Xss512k", "-Xmx96m"));
+    // Small heaps, serial GC and the quick C1 compiler only: the demo runs nine JVMs on a
+    // laptop-sized machine, and warming nine C2 compilers at once would starve the traffic.
+    cmd.addAll(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", "-Xmx96m"));
     return cmd;
   }
 
