@@ -139,9 +139,7 @@ public final class DataPlaneBench {
                     proxied ? round(rssIdle) : null,
                     proxied ? round(peakRss.get()) : null,
                     path.readyMs() == null ? null : round(path.readyMs()),
-                    path.name.equals("meshwork")
-                        ? "sidecar hop in plaintext: the sidecar's mTLS is not wired yet"
-                        : null);
+                    null);
             rows.add(row);
             System.out.printf(
                 Locale.ROOT,

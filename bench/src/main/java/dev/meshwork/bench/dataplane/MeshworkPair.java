@@ -56,6 +56,10 @@ final class MeshworkPair extends ProxyPair {
     Path config = work.resolve("mesh-config");
     Files.createDirectories(config);
     Files.writeString(config.resolve("bench.yaml"), meshYaml());
+    Path tokens = work.resolve("bench-tokens.properties");
+    Files.writeString(tokens, "bench-greeter=bench/greeter\nbench-client=bench/client\n");
+    Files.writeString(work.resolve("greeter-0.token"), "bench-greeter");
+    Files.writeString(work.resolve("client-0.token"), "bench-client");
     int grpc = 25112;
     int http = 25114;
     Process cp =
@@ -73,7 +77,12 @@ final class MeshworkPair extends ProxyPair {
                 Integer.toString(grpc),
                 "--http-port",
                 Integer.toString(http),
-                "--plaintext"),
+                // The control plane's CA issues both sidecars' certificates: the hop is mTLS,
+                // like the HAProxy and nginx pairs'.
+                "--ca-dir",
+                work.resolve("ca").toString(),
+                "--static-tokens",
+                tokens.toString()),
             work.resolve("control-plane.log"));
     awaitPort("127.0.0.1", http, cp, Duration.ofSeconds(30));
 
@@ -111,7 +120,15 @@ final class MeshworkPair extends ProxyPair {
             "dev.meshwork.sidecar.SidecarMain",
             "run",
             "--xds",
-            "127.0.0.1:" + xdsPort,
+            "localhost:" + xdsPort,
+            "--xds-ca",
+            work.resolve("ca/roots.pem").toString(),
+            "--ca",
+            "localhost:" + xdsPort,
+            "--ca-roots",
+            work.resolve("ca/roots.pem").toString(),
+            "--ca-token",
+            work.resolve(pod + ".token").toString(),
             "--namespace",
             "bench",
             "--pod-name",
