@@ -1,0 +1,121 @@
+package dev.meshwork.controlplane.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.meshwork.controlplane.model.RawConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(30)
+class DirectoryConfigSourceTest {
+
+  static final String SERVICES =
+      """
+      apiVersion: v1
+      kind: Service
+      metadata: {name: a}
+      spec: {ports: [{port: 80}]}
+      ---
+      # a comment-only document is skipped
+      ---
+      apiVersion: v1
+      kind: Service
+      metadata: {name: b, namespace: other}
+      spec: {ports: [{port: 81}]}
+      ---
+      apiVersion: v1
+      kind: ConfigMap
+      metadata: {name: ignored}
+      """;
+
+  static final String ROUTE =
+      """
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: GRPCRoute
+      metadata: {name: r}
+      spec:
+        parentRefs: [{group: "", kind: Service, name: a}]
+      ---
+      apiVersion: security.meshwork.dev/v1alpha1
+      kind: PeerAuthentication
+      metadata: {name: strict, namespace: meshwork-system}
+      spec: {mtls: {mode: STRICT}}
+      """;
+
+  @TempDir Path dir;
+
+  @Test
+  void readsMultiDocumentFilesAndFollowsEdits() throws Exception {
+    Files.writeString(dir.resolve("services.yaml"), SERVICES);
+    Files.writeString(dir.resolve("route.yml"), ROUTE);
+    Files.writeString(dir.resolve("notes.txt"), "not yaml");
+    AtomicReference<RawConfig> seen = new AtomicReference<>();
+    AtomicInteger calls = new AtomicInteger();
+    try (DirectoryConfigSource source = new DirectoryConfigSource(dir, Duration.ofMillis(50))) {
+      source.start(
+          raw -> {
+            seen.set(raw);
+            calls.incrementAndGet();
+          });
+      await().until(() -> seen.get() != null);
+      RawConfig first = seen.get();
+      assertThat(first.services())
+          .extracting(s -> s.getMetadata().getNamespace() + "/" + s.getMetadata().getName())
+          .containsExactlyInAnyOrder("default/a", "other/b");
+      assertThat(first.grpcRoutes())
+          .singleElement()
+          .satisfies(r -> assertThat(r.getMetadata().getNamespace()).isEqualTo("default"));
+      assertThat(first.peerAuthentications()).hasSize(1);
+
+      // A broken edit keeps the file's last good content.
+      Files.writeString(
+          dir.resolve("services.yaml"), "apiVersion: v1\nkind: Service\nmetadata: {name: [oops\n");
+      int before = calls.get();
+      await().until(() -> calls.get() > before);
+      assertThat(seen.get().services()).hasSize(2);
+
+      // A good edit is picked up; a deleted file takes its objects with it.
+      Files.writeString(
+          dir.resolve("services.yaml"),
+          "apiVersion: v1\nkind: Service\nmetadata: {name: c}\nspec: {ports: [{port: 82}]}\n");
+      Files.delete(dir.resolve("route.yml"));
+      await()
+          .untilAsserted(
+              () -> {
+                assertThat(seen.get().services())
+                    .extracting(s -> s.getMetadata().getName())
+                    .containsExactly("c");
+                assertThat(seen.get().grpcRoutes()).isEmpty();
+              });
+    }
+  }
+
+  @Test
+  void aMissingFolderIsANamedError() {
+    try (DirectoryConfigSource source =
+        new DirectoryConfigSource(dir.resolve("nope"), Duration.ofMillis(50))) {
+      assertThatThrownBy(() -> source.start(raw -> {}))
+          .isInstanceOf(ConfigSource.ConfigSourceException.class)
+          .hasMessageContaining("nope");
+    }
+  }
+
+  @Test
+  void yamlReportsTheBadDocumentAndKeepsTheOthers() {
+    var docs =
+        new YamlResources()
+            .parse(
+                "apiVersion: v1\nkind: Service\nmetadata: {name: ok}\n---\nkind: Nope\nfoo: bar\n");
+    assertThat(docs).hasSize(2);
+    assertThat(docs.get(0).object().getMetadata().getName()).isEqualTo("ok");
+    assertThat(docs.get(1).error()).contains("document 1");
+  }
+}
