@@ -17,7 +17,8 @@ import java.util.Properties;
  * @param imagePullPolicy {@code IfNotPresent}, {@code Always} or {@code Never}
  * @param controlPlaneAddress {@code host:port} of the control plane's gRPC TLS port (ADS and CA)
  * @param trustDomain SPIFFE trust domain handed to the sidecar
- * @param proxyArgs arguments of the sidecar container (the image's entry point is the sidecar main)
+ * @param proxyArgs arguments of the sidecar container before {@code --xds=<controlPlaneAddress>}
+ *     (the image's entry point is the sidecar main, whose default command is {@code run})
  * @param proxyResources sidecar resources unless the pod's annotations override them
  * @param initResources resources of the capture init container
  * @param tokenExpirationSeconds lifetime of the projected CA token; the kubelet refreshes it at 80%
@@ -67,7 +68,7 @@ public record InjectorConfig(
         "IfNotPresent",
         DEFAULT_CONTROL_PLANE_ADDRESS,
         MeshConstants.DEFAULT_TRUST_DOMAIN,
-        List.of("proxy"),
+        List.of("run"),
         Resources.PROXY_DEFAULT,
         Resources.INIT_DEFAULT,
         3600);

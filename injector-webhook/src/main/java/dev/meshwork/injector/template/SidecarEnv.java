@@ -30,6 +30,15 @@ public final class SidecarEnv {
    */
   public static final String INSTANCE_LABELS = "INSTANCE_LABELS";
 
+  /**
+   * The pod's labels as {@code k=v,k=v} (label values cannot hold commas), the form {@code
+   * sidecar-proxy run} reads.
+   */
+  public static final String POD_LABELS = "POD_LABELS";
+
+  /** The workload name (xDS {@code node.cluster}): the {@code app} label, when the pod has one. */
+  public static final String WORKLOAD = "WORKLOAD";
+
   /** {@code host:port} of the control plane (ADS and the CA, gRPC over TLS). */
   public static final String CONTROL_PLANE_ADDRESS = "CONTROL_PLANE_ADDRESS";
 

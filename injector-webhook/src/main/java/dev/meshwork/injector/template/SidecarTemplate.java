@@ -116,7 +116,7 @@ public final class SidecarTemplate {
         .withName(MeshConstants.SIDECAR_CONTAINER_NAME)
         .withImage(config.sidecarImage())
         .withImagePullPolicy(config.imagePullPolicy())
-        .withArgs(config.proxyArgs())
+        .withArgs(proxyArgs())
         .withRestartPolicy("Always")
         .addNewPort()
         .withName(METRICS_PORT_NAME)
@@ -144,6 +144,13 @@ public final class SidecarTemplate {
         .endCapabilities()
         .endSecurityContext()
         .build();
+  }
+
+  /** The sidecar's arguments: the configured command and the control plane address. */
+  public List<String> proxyArgs() {
+    List<String> args = new ArrayList<>(config.proxyArgs());
+    args.add("--xds=" + config.controlPlaneAddress());
+    return args;
   }
 
   /** The projected ServiceAccount token for the CA, with the mesh's audience. */
@@ -184,6 +191,17 @@ public final class SidecarTemplate {
     env.add(field(SidecarEnv.INSTANCE_IPS, "status.podIPs"));
     env.add(field(SidecarEnv.NODE_NAME, "spec.nodeName"));
     env.add(value(SidecarEnv.INSTANCE_LABELS, labelsJson(labels)));
+    env.add(
+        value(
+            SidecarEnv.POD_LABELS,
+            new TreeMap<>(labels)
+                .entrySet().stream()
+                    .map(e -> e.getKey() + "=" + e.getValue())
+                    .collect(java.util.stream.Collectors.joining(","))));
+    String workload = labels.get("app");
+    if (workload != null && !workload.isEmpty()) {
+      env.add(value(SidecarEnv.WORKLOAD, workload));
+    }
     env.add(value(SidecarEnv.CONTROL_PLANE_ADDRESS, config.controlPlaneAddress()));
     env.add(value(SidecarEnv.TRUST_DOMAIN, config.trustDomain()));
     env.add(value(SidecarEnv.CA_TOKEN_PATH, MeshConstants.CA_TOKEN_PATH));

@@ -111,6 +111,10 @@ class AdmissionServiceTest {
         .isEqualTo("status.podIP");
     assertThat(env.get("INSTANCE_LABELS").getValue())
         .isEqualTo("{\"app\":\"greeter\",\"version\":\"v1\"}");
+    assertThat(env.get("POD_LABELS").getValue()).isEqualTo("app=greeter,version=v1");
+    assertThat(env.get("WORKLOAD").getValue()).isEqualTo("greeter");
+    assertThat(proxy.getArgs())
+        .containsExactly("run", "--xds=meshwork-control-plane.meshwork-system.svc:15012");
     assertThat(env.get("CONTROL_PLANE_ADDRESS").getValue())
         .isEqualTo("meshwork-control-plane.meshwork-system.svc:15012");
     assertThat(env.get("CA_TOKEN_PATH").getValue()).isEqualTo(MeshConstants.CA_TOKEN_PATH);
