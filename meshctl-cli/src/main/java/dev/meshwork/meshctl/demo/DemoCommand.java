@@ -115,6 +115,9 @@ public final class DemoCommand implements Callable<Integer> {
       // the start-up took on this machine.
       long start = System.nanoTime();
 
+      ConfigProblems problems = new ConfigProblems(work.resolve("control-plane.log"));
+      problems.poll(); // start-up messages are not edits
+      List<String> refused = new ArrayList<>();
       long end = duration == null ? Long.MAX_VALUE : start + duration.toNanos();
       long editAt = duration == null ? Long.MAX_VALUE : start + duration.toNanos() / 2;
       long nextLine = System.nanoTime();
@@ -126,6 +129,22 @@ public final class DemoCommand implements Callable<Integer> {
           edit.apply(now);
           events.add(
               String.format("%.0fs: live edit: greeter-canary weights 90/10 -> 50/50", elapsed));
+        }
+        for (String problem : problems.poll()) {
+          // A refused edit: the control plane kept the last good config; say so where users look.
+          String event =
+              String.format(
+                  "%.0fs: config problem (last good routing stays): %s", elapsed, problem);
+          events.add(event);
+          refused.add(problem);
+          if (!tui) {
+            progress.println(event);
+          }
+        }
+        if (supervisor.closing()) {
+          // Ctrl-C or SIGTERM: the shutdown hook is stopping every component; say so and stop.
+          progress.println("Stopping: every component of the demo is being shut down.");
+          return 130;
         }
         for (ProcessSupervisor.Child dead : supervisor.dead()) {
           throw new DemoException(
@@ -152,7 +171,8 @@ public final class DemoCommand implements Callable<Integer> {
               (System.nanoTime() - start) / 1e9,
               config.toString(),
               topology.adminUrls(),
-              warmup.getNow(null));
+              warmup.getNow(null),
+              List.copyOf(refused));
     } catch (DemoException e) {
       System.err.println("meshctl demo failed: " + e.getMessage());
       return 1;

@@ -16,6 +16,8 @@ import java.util.Map;
  * @param mtlsHops of those, hops with mutual TLS and verified SPIFFE identities on both ends
  * @param identities the SPIFFE IDs seen on the hops
  * @param hopsByPath {@code client-id -> server-id} to calls
+ * @param configProblems edits of the config folder the control plane refused during the run (it
+ *     kept the last good config for each)
  */
 @JsonPropertyOrder({
   "calls",
@@ -32,7 +34,8 @@ import java.util.Map;
   "hopsByPath",
   "configDir",
   "adminUrls",
-  "warmup"
+  "warmup",
+  "configProblems"
 })
 record DemoSummary(
     long calls,
@@ -49,7 +52,8 @@ record DemoSummary(
     Map<String, Long> hopsByPath,
     String configDir,
     Map<String, String> adminUrls,
-    Warmup warmup) {
+    Warmup warmup,
+    List<String> configProblems) {
 
   record Latency(double p50, double p99) {}
 
@@ -100,7 +104,8 @@ record DemoSummary(
       double durationSeconds,
       String configDir,
       Map<String, String> adminUrls,
-      Warmup warmup) {
+      Warmup warmup,
+      List<String> configProblems) {
     return new DemoSummary(
         s.calls(),
         s.errors(),
@@ -116,7 +121,8 @@ record DemoSummary(
         s.hops(),
         configDir,
         adminUrls,
-        warmup);
+        warmup,
+        configProblems);
   }
 
   private static double round(double v) {

@@ -150,6 +150,11 @@ final class ProcessSupervisor implements AutoCloseable {
     }
   }
 
+  /** True once {@link #close()} began: children dying now is the shutdown, not a failure. */
+  synchronized boolean closing() {
+    return closed;
+  }
+
   /** The children that have died, for the live view's health line. */
   synchronized List<Child> dead() {
     List<Child> dead = new ArrayList<>();
