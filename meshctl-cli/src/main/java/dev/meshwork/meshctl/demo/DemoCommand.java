@@ -109,8 +109,24 @@ public final class DemoCommand implements Callable<Integer> {
         progress.printf("ready in %4d ms%n", (System.nanoTime() - t0) / 1_000_000);
       }
       progress.printf(
-          "All components ready in %.1fs; traffic is flowing.%n",
+          "All components ready in %.1fs; warming up (calls one at a time)...%n",
           (System.nanoTime() - launched) / 1e9);
+      DemoSummary.Warmup w;
+      try {
+        w = warmup.get(90, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        throw new DemoException("the caller did not finish warming up within 90s; see " + work);
+      }
+      if (!w.succeeded()) {
+        throw new DemoException(
+            "calls through the mesh kept failing while warming up ("
+                + w.lastError()
+                + "); see "
+                + work);
+      }
+      progress.printf(
+          "Warm-up: %d calls in %.1fs (%d failed while the JVMs started); traffic is flowing.%n",
+          w.calls(), w.seconds(), w.errors());
       // --duration counts traffic time, so a scripted run gets the same amount of it however long
       // the start-up took on this machine.
       long start = System.nanoTime();

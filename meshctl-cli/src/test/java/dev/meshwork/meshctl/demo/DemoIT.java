@@ -48,6 +48,8 @@ class DemoIT {
     long calls = s.path("calls").asLong();
     assertThat(calls).as("calls made; summary:%n%s", json).isGreaterThan(2_000);
     assertThat(s.path("errors").asLong()).as("errors; summary:%n%s", json).isZero();
+    assertThat(s.path("warmup").path("succeeded").asBoolean()).as("warm-up").isTrue();
+    assertThat(s.path("configProblems")).as("config problems").isEmpty();
 
     // Per-call balancing: both v1 instances serve, each close to half of v1's calls.
     long v1a = s.path("backends").path("greeter-v1-a").asLong();
