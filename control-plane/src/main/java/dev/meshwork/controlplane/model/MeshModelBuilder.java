@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPort;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute;
+import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -286,7 +287,43 @@ public final class MeshModelBuilder {
             v.stream()
                 .sorted(java.util.Comparator.comparing(Endpoint::ip).thenComparing(Endpoint::port))
                 .toList());
-    return new MeshService(key, ports, selector, endpoints);
+    return new MeshService(key, ports, clusterIps(svc), selector, endpoints);
+  }
+
+  /**
+   * The Service's virtual IPs: {@code spec.clusterIPs}, else {@code spec.clusterIP}. "None"
+   * (headless) and anything that is not an IP literal (a hand-written folder typo) yield nothing; a
+   * typo is logged, since calls to that address would otherwise miss their routes silently.
+   */
+  private static List<String> clusterIps(Service svc) {
+    List<String> declared = new ArrayList<>();
+    if (svc.getSpec().getClusterIPs() != null) {
+      declared.addAll(svc.getSpec().getClusterIPs());
+    }
+    if (svc.getSpec().getClusterIP() != null) {
+      declared.add(svc.getSpec().getClusterIP());
+    }
+    List<String> ips = new ArrayList<>();
+    for (String ip : declared) {
+      if (ip == null || ip.isBlank() || "None".equals(ip)) {
+        continue;
+      }
+      try {
+        InetAddress.ofLiteral(ip.strip()); // validates only; no DNS
+        // Kept as written: the API server stores the canonical form clients dial.
+        String literal = ip.strip().toLowerCase(java.util.Locale.ROOT);
+        if (!ips.contains(literal)) {
+          ips.add(literal);
+        }
+      } catch (IllegalArgumentException e) {
+        log.warn(
+            "Service {}/{}: clusterIP '{}' is not an IP address; ignored",
+            svc.getMetadata().getNamespace(),
+            svc.getMetadata().getName(),
+            ip);
+      }
+    }
+    return ips;
   }
 
   private static void addSliceEndpoints(

@@ -84,6 +84,12 @@ public final class RouteTranslator {
       domains.add(host);
       domains.add(host + ":" + port);
     }
+    // Without cluster DNS a client dials the ClusterIP, so that is the call's :authority.
+    for (String ip : svc.clusterIps()) {
+      String host = ip.indexOf(':') >= 0 ? "[" + ip + "]" : ip;
+      domains.add(host + ":" + port);
+      domains.add(host);
+    }
 
     List<Candidate> candidates = new ArrayList<>();
     for (AttachedRoute r : attached) {

@@ -215,4 +215,49 @@ class MeshModelBuilderTest {
     assertThat(b).isEqualTo(a + 1);
     assertThat(List.of(a, b)).doesNotContain(0L);
   }
+
+  @Test
+  void clusterIpsAreCarriedAndWhatIsNotAnIpIsDropped() {
+    MeshModel model =
+        dev.meshwork.controlplane.testing.Meshes.model(
+            """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: a, namespace: default}
+            spec:
+              clusterIP: 10.96.0.10
+              ports: [{port: 8080}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: b, namespace: default}
+            spec:
+              clusterIP: 10.96.0.11
+              clusterIPs: [10.96.0.11, "FD00::B"]
+              ports: [{port: 8080}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: c, namespace: default}
+            spec:
+              clusterIP: not-an-ip
+              ports: [{port: 8080}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: d, namespace: default}
+            spec:
+              clusterIP: None
+              ports: [{port: 8080}]
+            """);
+
+    assertThat(ips(model, "a")).containsExactly("10.96.0.10");
+    assertThat(ips(model, "b")).containsExactly("10.96.0.11", "fd00::b");
+    assertThat(ips(model, "c")).isEmpty();
+    assertThat(ips(model, "d")).isEmpty();
+  }
+
+  private static List<String> ips(MeshModel model, String service) {
+    return model.service(new ServiceKey("default", service)).orElseThrow().clusterIps();
+  }
 }

@@ -387,4 +387,43 @@ class RouteTranslatorTest {
     assertThat(action.getRetryPolicy().getRetryOn()).isEqualTo("unavailable,cancelled");
     assertThat(action.getRetryPolicy().getNumRetries().getValue()).isEqualTo(2);
   }
+
+  @Test
+  void clusterIpsJoinTheDomainsWithAndWithoutThePortAndHeadlessAddsNothing() {
+    String services =
+        """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: greeter, namespace: default}
+        spec:
+          clusterIP: 10.96.0.10
+          clusterIPs: [10.96.0.10, "fd00:10:96::a"]
+          selector: {app: greeter}
+          ports: [{name: grpc, port: 8080, targetPort: 8080}]
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: headless, namespace: default}
+        spec:
+          clusterIP: None
+          selector: {app: greeter}
+          ports: [{name: grpc, port: 8080, targetPort: 8080}]
+        ---
+        """;
+    MeshModel model = model(services + pod("greeter-1", "greeter", "v1", "10.0.0.1", 8080, false));
+
+    assertThat(vhost(model).getDomainsList())
+        .endsWith(
+            "greeter.default.svc.cluster.local:8080",
+            "10.96.0.10:8080",
+            "10.96.0.10",
+            "[fd00:10:96::a]:8080",
+            "[fd00:10:96::a]");
+    RouteConfiguration headless =
+        RouteTranslator.routeConfiguration(
+            model, model.service(new ServiceKey("default", "headless")).orElseThrow(), 8080);
+    assertThat(headless.getVirtualHosts(0).getDomainsList())
+        .hasSize(8)
+        .allMatch(d -> d.startsWith("headless"));
+  }
 }
