@@ -30,7 +30,7 @@ public record LocalRouter(Balancers balancers, String appHost, int appPort) impl
     int port = appPort;
     if (port == 0) {
       port =
-          OriginalDst.of(connection)
+          OriginalDst.cached(connection)
               .map(InetSocketAddress::getPort)
               .orElseThrow(
                   () ->

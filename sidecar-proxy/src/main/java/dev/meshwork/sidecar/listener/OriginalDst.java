@@ -2,6 +2,7 @@ package dev.meshwork.sidecar.listener;
 
 import io.netty.channel.Channel;
 import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.util.AttributeKey;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -23,6 +24,8 @@ public final class OriginalDst {
   private static final int SOL_IP = 0;
   private static final int SO_ORIGINAL_DST = 80;
   private static final MethodHandle GETSOCKOPT;
+  private static final AttributeKey<Optional<InetSocketAddress>> KEY =
+      AttributeKey.valueOf("meshwork.originalDst");
 
   static {
     MethodHandle h = null;
@@ -60,6 +63,19 @@ public final class OriginalDst {
     Optional<InetSocketAddress> dst = ofFd(e.fd().intValue());
     // Without REDIRECT, the kernel reports the local address itself: not an original destination.
     return dst.filter(d -> !d.equals(ch.localAddress()));
+  }
+
+  /**
+   * Like {@link #of(Channel)}, asked of the kernel once per connection and kept on the channel:
+   * every call on a captured connection that needs it reads the same answer.
+   */
+  public static Optional<InetSocketAddress> cached(Channel ch) {
+    Optional<InetSocketAddress> known = ch.attr(KEY).get();
+    if (known == null) {
+      known = of(ch);
+      ch.attr(KEY).set(known);
+    }
+    return known;
   }
 
   /** {@code getsockopt} on a raw file descriptor. */

@@ -125,7 +125,7 @@ public final class ProtocolDetector extends ByteToMessageDecoder {
     }
     var pipeline = ctx.pipeline();
     Optional<InetSocketAddress> dst =
-        passthroughAllowed ? OriginalDst.of(ctx.channel()) : Optional.empty();
+        passthroughAllowed ? OriginalDst.cached(ctx.channel()) : Optional.empty();
     if (p != Protocol.TLS && proxy.enforceInboundPolicy() && !plaintextAllowed(ctx, dst)) {
       // PeerAuthentication STRICT for this port: only mutual TLS from a mesh identity.
       log.info(
@@ -141,7 +141,8 @@ public final class ProtocolDetector extends ByteToMessageDecoder {
           pipeline.addLast(proxy.serverTls().get().newHandler(ctx.alloc()));
           pipeline.addLast(new AlpnH2Handler(proxy));
         } else if (dst.isPresent()) {
-          TcpPassthrough.install(pipeline, dst.get(), proxy.socketChannel());
+          TcpPassthrough.install(
+              pipeline, dst.get(), proxy.socketChannel(), connectTimeoutMillis());
         } else {
           log.debug("detect.tls.unavailable remote={}", ctx.channel().remoteAddress());
           ctx.close();
@@ -150,7 +151,8 @@ public final class ProtocolDetector extends ByteToMessageDecoder {
       }
       default -> {
         if (dst.isPresent()) {
-          TcpPassthrough.install(pipeline, dst.get(), proxy.socketChannel());
+          TcpPassthrough.install(
+              pipeline, dst.get(), proxy.socketChannel(), connectTimeoutMillis());
         } else {
           log.debug("detect.rejected protocol={} remote={}", p, ctx.channel().remoteAddress());
           ctx.close();
@@ -160,6 +162,10 @@ public final class ProtocolDetector extends ByteToMessageDecoder {
     }
     // Hands any bytes read so far to the new handlers, then leaves the pipeline.
     pipeline.remove(this);
+  }
+
+  private int connectTimeoutMillis() {
+    return (int) Math.min(Integer.MAX_VALUE, proxy.limits().connectTimeout().toMillis());
   }
 
   @Override

@@ -21,18 +21,27 @@ import java.util.ArrayDeque;
 public final class TcpPassthrough extends ChannelInboundHandlerAdapter {
   private final InetSocketAddress target;
   private final Class<? extends Channel> channelClass;
+  private final int connectTimeoutMillis;
   private Channel outbound;
   private final ArrayDeque<Object> early = new ArrayDeque<>();
 
-  private TcpPassthrough(InetSocketAddress target, Class<? extends Channel> channelClass) {
+  private TcpPassthrough(
+      InetSocketAddress target, Class<? extends Channel> channelClass, int connectTimeoutMillis) {
     this.target = target;
     this.channelClass = channelClass;
+    this.connectTimeoutMillis = connectTimeoutMillis;
   }
 
-  /** Adds the relay to {@code p} (the accepted connection) and starts connecting. */
+  /**
+   * Adds the relay to {@code p} (the accepted connection) and starts connecting; when the
+   * destination does not answer within {@code connectTimeoutMillis}, the connection is closed.
+   */
   public static void install(
-      ChannelPipeline p, InetSocketAddress target, Class<? extends Channel> channelClass) {
-    p.addLast("tcp-passthrough", new TcpPassthrough(target, channelClass));
+      ChannelPipeline p,
+      InetSocketAddress target,
+      Class<? extends Channel> channelClass,
+      int connectTimeoutMillis) {
+    p.addLast("tcp-passthrough", new TcpPassthrough(target, channelClass, connectTimeoutMillis));
   }
 
   @Override
@@ -44,6 +53,7 @@ public final class TcpPassthrough extends ChannelInboundHandlerAdapter {
             .group(in.eventLoop())
             .channel(channelClass)
             .option(ChannelOption.TCP_NODELAY, true)
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
             .option(ChannelOption.AUTO_READ, true)
             .handler(new Relay(in))
             .connect(target);

@@ -6,15 +6,24 @@ import dev.meshwork.sidecar.error.ProxyException;
 import dev.meshwork.sidecar.lb.Balancers;
 import dev.meshwork.sidecar.listener.CallRouter;
 import dev.meshwork.sidecar.listener.CallTarget;
+import dev.meshwork.sidecar.listener.OriginalDst;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http2.Http2Headers;
+import java.net.InetSocketAddress;
+import java.util.Optional;
 
 /**
  * Outbound routing by xDS: the {@code :authority} picks the listener and virtual host, the path and
  * headers pick the route, the route's weights pick the cluster.
  *
- * @param defaultAuthority used when the call's authority matches no virtual host (explicit mode,
- *     where the app dials the sidecar's address), or null
+ * <p>When the authority matches no virtual host (an app that dials a Service's ClusterIP, or sets
+ * an authority of its own), a captured connection's original destination decides: {@code
+ * <ip>:<port>}, then {@code <ip>}, as the control plane lists a Service's ClusterIP among its
+ * domains. Last comes {@code defaultAuthority}.
+ *
+ * @param defaultAuthority used when neither the call's authority nor the connection's original
+ *     destination matches a virtual host (explicit mode, where the app dials the sidecar's
+ *     address), or null
  */
 public record XdsRouter(Balancers balancers, String defaultAuthority) implements CallRouter {
 
@@ -24,6 +33,16 @@ public record XdsRouter(Balancers balancers, String defaultAuthority) implements
     String authority = headers.authority() == null ? "" : headers.authority().toString();
     String path = headers.path() == null ? "/" : headers.path().toString();
     var host = snapshot.hostFor(authority);
+    if (host.isEmpty()) {
+      Optional<InetSocketAddress> dst = OriginalDst.cached(connection);
+      if (dst.isPresent()) {
+        String ip = dst.get().getAddress().getHostAddress();
+        host = snapshot.hostFor(ip + ":" + dst.get().getPort());
+        if (host.isEmpty()) {
+          host = snapshot.hostFor(ip);
+        }
+      }
+    }
     if (host.isEmpty() && defaultAuthority != null) {
       host = snapshot.hostFor(defaultAuthority);
     }

@@ -156,8 +156,12 @@ class CaptureNetnsIT {
   }
 
   static int runCapture(String... args) throws Exception {
+    return runCaptureIn(POD, args);
+  }
+
+  static int runCaptureIn(String ns, String... args) throws Exception {
     Process p =
-        new ProcessBuilder(javaIn(POD, CaptureMainForTest.class.getName(), args))
+        new ProcessBuilder(javaIn(ns, CaptureMainForTest.class.getName(), args))
             .inheritIO()
             .start();
     if (!p.waitFor(60, TimeUnit.SECONDS)) {
