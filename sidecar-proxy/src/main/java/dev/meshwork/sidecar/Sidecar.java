@@ -16,6 +16,8 @@ import dev.meshwork.sidecar.listener.ProxyListener;
 import dev.meshwork.sidecar.listener.Transport;
 import dev.meshwork.sidecar.outbound.Outbound;
 import dev.meshwork.sidecar.route.XdsRouter;
+import dev.meshwork.sidecar.telemetry.SidecarObserver;
+import dev.meshwork.sidecar.telemetry.SidecarTelemetry;
 import dev.meshwork.sidecar.tls.MeshTls;
 import dev.meshwork.sidecar.xds.NodeInfo;
 import dev.meshwork.sidecar.xds.XdsClient;
@@ -60,9 +62,15 @@ public final class Sidecar implements AutoCloseable {
   private CaClient caClient;
   private RotatingCertificateSource certificates;
   private MeshTls tls;
+  private final SidecarTelemetry telemetry;
 
   private Sidecar(SidecarConfig config) {
     this.config = config;
+    this.telemetry =
+        new SidecarTelemetry(
+            new SidecarTelemetry.WorkloadInfo(
+                config.namespace(), config.podName(), config.workload()),
+            config.telemetry());
     this.boss = transport.newGroup(1, "meshwork-accept");
     this.workers = transport.newGroup(config.workers(), "meshwork-worker");
   }
@@ -110,7 +118,8 @@ public final class Sidecar implements AutoCloseable {
             null,
             transport.socketChannel(),
             null,
-            false);
+            false,
+            telemetry.observer(SidecarObserver.Direction.OUTBOUND));
     if (config.outboundCapture() != null) {
       listeners.add(
           Outbound.listen(
@@ -154,7 +163,7 @@ public final class Sidecar implements AutoCloseable {
               config.status(),
               boss,
               transport.serverChannel(),
-              Map.of("/ready", this::ready)));
+              Map.of("/ready", this::ready, "/metrics", this::metrics)));
     }
   }
 
@@ -169,7 +178,8 @@ public final class Sidecar implements AutoCloseable {
         tls == null ? null : tls.server(),
         transport.socketChannel(),
         tls == null ? null : tls::forwardedClientCert,
-        true);
+        true,
+        telemetry.observer(SidecarObserver.Direction.INBOUND));
   }
 
   /**
@@ -203,6 +213,18 @@ public final class Sidecar implements AutoCloseable {
     return AdminPages.ready(
         snapshots,
         () -> !config.requireCertificate() || (certificates != null && certificates.isReady()));
+  }
+
+  /** Prometheus text of every metric (GET /metrics on the status port). */
+  private HttpEndpoints.Reply metrics() {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(16 * 1024);
+    try {
+      telemetry.scrape(out);
+    } catch (java.io.IOException e) {
+      return HttpEndpoints.Reply.text(500, "metrics unavailable: " + e.getMessage());
+    }
+    return new HttpEndpoints.Reply(
+        200, SidecarTelemetry.PROMETHEUS_CONTENT_TYPE, out.toByteArray());
   }
 
   private static ManagedChannel xdsChannel(SidecarConfig c) throws SSLException {
@@ -280,5 +302,6 @@ public final class Sidecar implements AutoCloseable {
     }
     workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+    telemetry.close();
   }
 }

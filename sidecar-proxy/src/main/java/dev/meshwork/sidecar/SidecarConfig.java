@@ -2,6 +2,7 @@ package dev.meshwork.sidecar;
 
 import dev.meshwork.api.MeshConstants;
 import dev.meshwork.sidecar.config.ProxyLimits;
+import dev.meshwork.sidecar.telemetry.TelemetrySettings;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,6 +28,7 @@ import java.util.function.Function;
  * @param caRootsFile PEM root(s) that sign the CA's serving certificate
  * @param caTokenFile the projected ServiceAccount token proving this workload's identity
  * @param trustDomain SPIFFE trust domain of this workload and its peers
+ * @param telemetry metrics, traces and access log settings (docs/metrics.md)
  */
 public record SidecarConfig(
     String xdsAddress,
@@ -52,7 +54,8 @@ public record SidecarConfig(
     String caAuthority,
     String caRootsFile,
     String caTokenFile,
-    String trustDomain) {
+    String trustDomain,
+    TelemetrySettings telemetry) {
 
   /** Flags, one per line, for {@code --help}. */
   public static final String USAGE =
@@ -89,6 +92,11 @@ public record SidecarConfig(
         --idle-timeout SECONDS        idle downstream connections are closed, default 600
         --connect-timeout MILLIS      upstream connect timeout, default 2000
         --drain-timeout SECONDS       time for calls in flight after SIGTERM, default 20
+        --otlp-endpoint URL           OTLP/gRPC receiver for metrics and spans, e.g. http://collector:4317
+                                      (default $OTEL_EXPORTER_OTLP_ENDPOINT; none: metrics on /metrics only, no spans)
+        --trace-sampling SHARE        share of new traces recorded, 0..1 (default 0.01; a caller's decision is kept)
+        --access-log BOOL             one JSON line per call on stdout (default $MESHWORK_ACCESS_LOG, else false)
+        --telemetry BOOL              false turns off metrics, spans and access log of calls (default true)
       """;
 
   /** Parses {@code --flag value} / {@code --flag=value} pairs; {@code env} reads environment. */
@@ -219,7 +227,12 @@ public record SidecarConfig(
                 "meshwork-control-plane." + MeshConstants.SYSTEM_NAMESPACE + ".svc"),
             take(flags, "ca-roots", null, MeshConstants.TRUST_BUNDLE_PATH),
             take(flags, "ca-token", null, MeshConstants.CA_TOKEN_PATH),
-            take(flags, "trust-domain", null, MeshConstants.DEFAULT_TRUST_DOMAIN));
+            take(flags, "trust-domain", null, MeshConstants.DEFAULT_TRUST_DOMAIN),
+            TelemetrySettings.parse(
+                take(flags, "telemetry", null, null),
+                take(flags, "otlp-endpoint", env.apply("OTEL_EXPORTER_OTLP_ENDPOINT"), null),
+                take(flags, "trace-sampling", null, null),
+                take(flags, "access-log", env.apply("MESHWORK_ACCESS_LOG"), null)));
     if (!flags.isEmpty()) {
       throw new IllegalArgumentException("unknown flag(s) " + flags.keySet() + "\n" + USAGE);
     }

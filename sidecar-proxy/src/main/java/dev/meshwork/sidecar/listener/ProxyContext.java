@@ -4,6 +4,7 @@ import dev.meshwork.sidecar.cluster.UpstreamPools;
 import dev.meshwork.sidecar.config.ProxyLimits;
 import dev.meshwork.sidecar.config.SnapshotHolder;
 import dev.meshwork.sidecar.lb.LoadRegistry;
+import dev.meshwork.sidecar.telemetry.TrafficObserver;
 import io.netty.handler.ssl.SslContext;
 import java.util.function.Supplier;
 
@@ -17,6 +18,7 @@ import java.util.function.Supplier;
  *     a connection (null when it is not mutual TLS); null on outbound listeners
  * @param enforceInboundPolicy inbound only: refuse plaintext on ports whose PeerAuthentication mode
  *     accepts only mutual TLS (STRICT)
+ * @param observer telemetry hook of this listener's calls and passthrough connections
  */
 public record ProxyContext(
     SnapshotHolder snapshots,
@@ -28,11 +30,38 @@ public record ProxyContext(
     Supplier<SslContext> serverTls,
     Class<? extends io.netty.channel.Channel> socketChannel,
     java.util.function.Function<io.netty.channel.Channel, String> forwardedClientCert,
-    boolean enforceInboundPolicy) {
+    boolean enforceInboundPolicy,
+    TrafficObserver observer) {
+
+  /** Without telemetry. */
+  public ProxyContext(
+      SnapshotHolder snapshots,
+      CallRouter router,
+      UpstreamPools pools,
+      LoadRegistry loads,
+      ProxyLimits limits,
+      Supplier<SslContext> clientTls,
+      Supplier<SslContext> serverTls,
+      Class<? extends io.netty.channel.Channel> socketChannel,
+      java.util.function.Function<io.netty.channel.Channel, String> forwardedClientCert,
+      boolean enforceInboundPolicy) {
+    this(
+        snapshots,
+        router,
+        pools,
+        loads,
+        limits,
+        clientTls,
+        serverTls,
+        socketChannel,
+        forwardedClientCert,
+        enforceInboundPolicy,
+        TrafficObserver.NONE);
+  }
 
   /** A new per-stream handler. */
   public ProxyStreamHandler newStreamHandler() {
     return new ProxyStreamHandler(
-        snapshots, router, pools, loads, limits, clientTls, forwardedClientCert);
+        snapshots, router, pools, loads, limits, clientTls, forwardedClientCert, observer);
   }
 }

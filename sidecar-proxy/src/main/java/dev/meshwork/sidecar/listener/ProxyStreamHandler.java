@@ -11,6 +11,9 @@ import dev.meshwork.sidecar.error.ProxyException;
 import dev.meshwork.sidecar.lb.EndpointLoad;
 import dev.meshwork.sidecar.lb.LoadRegistry;
 import dev.meshwork.sidecar.route.HeaderMutations;
+import dev.meshwork.sidecar.telemetry.CallRecord.ResponseFlag;
+import dev.meshwork.sidecar.telemetry.ObservedCall;
+import dev.meshwork.sidecar.telemetry.TrafficObserver;
 import dev.meshwork.sidecar.tls.MeshTls;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -106,8 +109,12 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
   private final ProxyLimits limits;
   private final Supplier<SslContext> clientTls;
   private final java.util.function.Function<io.netty.channel.Channel, String> forwardedClientCert;
+  private final TrafficObserver observer;
 
   private Channel down;
+  // Telemetry of this call (metrics, span, access log): told when it is routed, each attempt, the
+  // response headers, and its end.
+  private ObservedCall call = ObservedCall.NONE;
   private CallTarget target;
   private UpstreamPool pool;
   private final Set<String> tried = new HashSet<>();
@@ -129,6 +136,7 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
    * @param clientTls the client TLS context for mTLS clusters, or null when mTLS is unavailable
    * @param forwardedClientCert inbound: the {@code x-forwarded-client-cert} value for the call's
    *     connection; null on outbound
+   * @param observer the listener's telemetry hook
    */
   public ProxyStreamHandler(
       SnapshotHolder snapshots,
@@ -137,7 +145,8 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
       LoadRegistry loads,
       ProxyLimits limits,
       Supplier<SslContext> clientTls,
-      java.util.function.Function<io.netty.channel.Channel, String> forwardedClientCert) {
+      java.util.function.Function<io.netty.channel.Channel, String> forwardedClientCert,
+      TrafficObserver observer) {
     this.snapshots = snapshots;
     this.router = router;
     this.pools = pools;
@@ -145,6 +154,7 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
     this.limits = limits;
     this.clientTls = clientTls;
     this.forwardedClientCert = forwardedClientCert;
+    this.observer = observer;
   }
 
   // ---------------------------------------------------------------- downstream events
@@ -207,6 +217,7 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
 
   private void onRequestHeaders(Http2HeadersFrame h) {
     requestEnded = h.isEndStream();
+    call = observer.call(h.headers(), down.parent());
     try {
       target = router.route(snapshots.get(), h.headers(), down.parent());
     } catch (ProxyException e) {
@@ -225,6 +236,7 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
         up.set(MeshTls.FORWARDED_CLIENT_CERT, xfcc);
       }
     }
+    call.routed(target.cluster(), target.tls(), up);
     scheduleDeadline(h.headers());
     // Read nothing more until an upstream stream is ready to take it.
     down.config().setAutoRead(false);
@@ -235,6 +247,7 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
   private void onDownstreamReset(long code) {
     Attempt a = current;
     closed = true;
+    call.end(ResponseFlag.DOWNSTREAM_CANCELLED);
     if (a != null && a.ch != null && a.ch.isActive() && !a.ended) {
       // Forward the caller's cancellation with its own error code.
       a.ch.writeAndFlush(new DefaultHttp2ResetFrame(code));
@@ -303,6 +316,7 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
     }
     tried.add(ep.address());
     attempts++;
+    call.attempt(ep.metadata());
     Attempt a = new Attempt(ep, loads.of(ep.address()));
     current = a;
     pool.acquire(ep, target.connectTimeoutMillis(), target.tls() ? clientTls : null)
@@ -373,6 +387,7 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     if (msg instanceof Http2HeadersFrame h) {
+      call.response(h.headers());
       Http2Headers out = copyHeaders(h.headers());
       if (!responseStarted) {
         responseStarted = true;
@@ -416,6 +431,7 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
 
   private void onResponseEnded(Attempt a) {
     responseEnded = true;
+    call.end(null);
     a.ended = true;
     a.finish();
     cancelDeadline();
@@ -446,6 +462,8 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
     cancelDeadline();
     int code = GrpcStatusMapper.code(e);
     log.debug("call.error status={} message={}", code, e.getMessage());
+    call.localReply(code, ResponseFlag.of(e));
+    call.end(null);
     Http2Headers h = new DefaultHttp2Headers();
     if (!responseStarted) {
       h.status("200");
@@ -475,6 +493,7 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
 
   private void resetDownstream(long code) {
     responseEnded = true;
+    call.end(ResponseFlag.UPSTREAM_RESET);
     cancelDeadline();
     if (down.isActive()) {
       down.writeAndFlush(new DefaultHttp2ResetFrame(code));
@@ -515,6 +534,8 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
 
   private void teardown() {
     closed = true;
+    // The downstream stream is gone: a call not over by now was abandoned by its caller.
+    call.end(responseEnded ? null : ResponseFlag.DOWNSTREAM_CANCELLED);
     cancelDeadline();
     Attempt a = current;
     if (a != null) {

@@ -96,6 +96,14 @@ public final class CallMetrics {
     duration.record(call.durationNanos() / 1_000_000.0, attributes);
   }
 
+  /**
+   * A call's span name, {@code service/method} by the RPC conventions, within the same label budget
+   * as the metrics so span names stay a bounded set too.
+   */
+  String spanName(String rpcService, String rpcMethod) {
+    return rpcServices.admit(rpcService) + "/" + rpcMethods.admit(rpcMethod);
+  }
+
   private static String orUnknown(String s) {
     return s == null || s.isEmpty() ? "unknown" : s;
   }

@@ -38,7 +38,19 @@ public record CallRecord(
     NO_ROUTE,
     NO_HEALTHY_UPSTREAM,
     UPSTREAM_RESET,
-    DOWNSTREAM_CANCELLED
+    DOWNSTREAM_CANCELLED;
+
+    /** The flag of a call the sidecar answered itself because of {@code e}. */
+    public static ResponseFlag of(dev.meshwork.sidecar.error.ProxyException e) {
+      return switch (e) {
+        case dev.meshwork.sidecar.error.ProxyException.NoRoute r -> NO_ROUTE;
+        case dev.meshwork.sidecar.error.ProxyException.NoCluster c -> NO_ROUTE;
+        case dev.meshwork.sidecar.error.ProxyException.NoHealthyUpstream n -> NO_HEALTHY_UPSTREAM;
+        case dev.meshwork.sidecar.error.ProxyException.UpstreamUnavailable u -> NO_HEALTHY_UPSTREAM;
+        case dev.meshwork.sidecar.error.ProxyException.DeadlineExceeded d -> TIMED_OUT;
+        case dev.meshwork.sidecar.error.ProxyException.Forbidden f -> DENIED;
+      };
+    }
   }
 
   /** Splits {@code /pkg.Service/Method} into service and method; odd paths give {@code unknown}. */

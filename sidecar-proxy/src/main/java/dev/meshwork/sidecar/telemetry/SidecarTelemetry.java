@@ -1,5 +1,7 @@
 package dev.meshwork.sidecar.telemetry;
 
+import dev.meshwork.sidecar.accesslog.AccessLog;
+import dev.meshwork.sidecar.tracing.CallTracing;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.Meter;
@@ -19,8 +21,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The sidecar's OpenTelemetry SDK: one meter provider whose metrics are read by Prometheus scrapes
- * of 15020/metrics ({@link #scrape}) and, when an OTLP endpoint is configured, pushed there too.
- * Owns {@link CallMetrics} and {@link TcpMetrics}.
+ * of 15020/metrics ({@link #scrape}) and, when an OTLP endpoint is configured, pushed there too;
+ * with that endpoint also a tracer provider for the spans of calls. Owns {@link CallMetrics},
+ * {@link TcpMetrics}, the {@link CallTracing} and the {@link AccessLog}; {@link #observer} hands
+ * each listener its hook.
  *
  * <p>Thread-safe. Create once at start-up; {@link #close()} flushes the OTLP exporter.
  */
@@ -35,21 +39,47 @@ public final class SidecarTelemetry implements AutoCloseable {
   private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
   private final CallMetrics calls;
   private final TcpMetrics tcp;
+  private final CallTracing tracing;
+  private final AccessLog accessLog;
+  private final WorkloadInfo workload;
+  private final boolean enabled;
 
   /**
+   * Metrics only (no spans, no access log).
+   *
    * @param workload this sidecar's workload, namespace and pod, set as resource attributes
    * @param otlpEndpoint e.g. {@code http://collector:4317}; empty = Prometheus only
    */
   public SidecarTelemetry(WorkloadInfo workload, Optional<String> otlpEndpoint, int labelLimit) {
+    this(
+        workload,
+        new TelemetrySettings(true, otlpEndpoint, 0, false, labelLimit),
+        /* tracing= */ false);
+  }
+
+  /** Everything {@code settings} asks for: metrics, spans when an endpoint is set, access log. */
+  public SidecarTelemetry(WorkloadInfo workload, TelemetrySettings settings) {
+    this(workload, settings, /* tracing= */ true);
+  }
+
+  private SidecarTelemetry(WorkloadInfo workload, TelemetrySettings settings, boolean tracing) {
+    this.workload = workload;
+    this.enabled = settings.enabled();
+    Optional<String> otlpEndpoint = settings.otlpEndpoint();
+    int labelLimit = settings.labelLimit();
     Resource resource =
         Resource.getDefault()
             .merge(
                 Resource.create(
                     Attributes.of(
-                        AttributeKey.stringKey("service.name"), "meshwork-sidecar",
-                        AttributeKey.stringKey("k8s.namespace.name"), workload.namespace(),
-                        AttributeKey.stringKey("k8s.pod.name"), workload.pod(),
-                        AttributeKey.stringKey("meshwork.workload"), workload.workload())));
+                        AttributeKey.stringKey("service.name"),
+                        workload.workload() + "." + workload.namespace(),
+                        AttributeKey.stringKey("k8s.namespace.name"),
+                        workload.namespace(),
+                        AttributeKey.stringKey("k8s.pod.name"),
+                        workload.pod(),
+                        AttributeKey.stringKey("meshwork.workload"),
+                        workload.workload())));
     // No target_info / scope labels: they repeat on every series and dashboards do not use them.
     prometheus =
         PrometheusMetricReader.builder()
@@ -71,6 +101,22 @@ public final class SidecarTelemetry implements AutoCloseable {
     Meter meter = meterProvider.get("dev.meshwork.sidecar");
     calls = new CallMetrics(meter, labelLimit);
     tcp = new TcpMetrics(meter, labelLimit);
+    this.tracing =
+        tracing && enabled && otlpEndpoint.isPresent()
+            ? CallTracing.exporting(resource, otlpEndpoint.get(), settings.traceSampling())
+            : CallTracing.disabled();
+    this.accessLog = new AccessLog(enabled && settings.accessLog());
+  }
+
+  /**
+   * The hook for a listener of {@code direction}; {@link TrafficObserver#NONE} when telemetry is
+   * turned off.
+   */
+  public TrafficObserver observer(SidecarObserver.Direction direction) {
+    if (!enabled) {
+      return TrafficObserver.NONE;
+    }
+    return new SidecarObserver(direction, workload, calls, tcp, tracing, accessLog);
   }
 
   /** Who this sidecar runs beside; the resource of every metric. */
@@ -89,8 +135,10 @@ public final class SidecarTelemetry implements AutoCloseable {
     writer.write(out, prometheus.collect(), EscapingScheme.UNDERSCORE_ESCAPING);
   }
 
+  /** Flushes spans and pushed metrics still buffered. */
   @Override
   public void close() {
+    tracing.close();
     meterProvider.shutdown().join(5, TimeUnit.SECONDS);
   }
 }
