@@ -136,6 +136,7 @@ public final class DebugHttpServer implements AutoCloseable {
               .putFields("type", str(p.proxy().sidecar() ? "sidecar" : "proxyless"))
               .putFields("connectedSince", str(p.connectedSince().toString()))
               .putFields("streams", Value.newBuilder().setNumberValue(p.streams()).build())
+              .putFields("nacks", num(p.nacks()))
               .putFields("types", Value.newBuilder().setStructValue(types).build());
       publisher
           .published(p.proxy().id())

@@ -144,10 +144,12 @@ public final class MeshModelBuilder {
             .orElse("");
     String signature = generationOf(route) + "|" + problems;
     if (!signature.equals(lastLogged.put(key, signature))) {
+      // Folder-sourced objects carry no generation: say nothing rather than "generation 0".
+      Long generation = route.getMetadata().getGeneration();
       log.warn(
-          "GRPCRoute {} generation {} rejected ({}); {}",
+          "GRPCRoute {}{} rejected ({}); {}",
           key,
-          generationOf(route),
+          generation == null ? "" : " generation " + generation,
           problems,
           lastGood.containsKey(key)
               ? "the last good version stays in force"

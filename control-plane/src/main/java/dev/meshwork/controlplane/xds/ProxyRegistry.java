@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * version_info} is still the last good one).
  */
 @ThreadSafe
-public final class ProxyRegistry implements DiscoveryServerCallbacks {
+public final class ProxyRegistry implements DiscoveryServerCallbacks, NackCounts {
   private static final Logger log = LoggerFactory.getLogger(ProxyRegistry.class);
 
   /** Told when a proxy's first stream opens and when its last stream closes. */
@@ -42,9 +42,17 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
   public record TypeStatus(
       String sent, String acked, String nacked, String lastError, Instant updated) {}
 
-  /** What is known about one connected proxy. */
+  /**
+   * What is known about one connected proxy.
+   *
+   * @param nacks NACKs this proxy sent since it connected
+   */
   public record ProxyStatus(
-      ProxyKey proxy, Instant connectedSince, int streams, Map<String, TypeStatus> types) {}
+      ProxyKey proxy,
+      Instant connectedSince,
+      int streams,
+      long nacks,
+      Map<String, TypeStatus> types) {}
 
   private static final class Stream {
     volatile ProxyKey proxy;
@@ -55,6 +63,7 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
     final ProxyKey key;
     final Instant since = Instant.now();
     final AtomicLong streams = new AtomicLong();
+    final AtomicLong nacks = new AtomicLong();
     final Map<String, TypeStatus> types = new ConcurrentHashMap<>();
 
     Proxy(ProxyKey key) {
@@ -76,6 +85,18 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
     return nacks.get();
   }
 
+  @Override
+  public long totalNacks() {
+    return nacks.get();
+  }
+
+  @Override
+  public Map<String, Long> nacksByProxy() {
+    Map<String, Long> out = new java.util.TreeMap<>();
+    proxies.forEach((id, p) -> out.put(id, p.nacks.get()));
+    return java.util.Collections.unmodifiableMap(out);
+  }
+
   public Collection<ProxyStatus> proxies() {
     return proxies.values().stream()
         .map(
@@ -84,6 +105,7 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
                     p.key,
                     p.since,
                     (int) p.streams.get(),
+                    p.nacks.get(),
                     Map.copyOf(new java.util.TreeMap<>(p.types))))
         .sorted(java.util.Comparator.comparing(s -> s.proxy().id()))
         .toList();
@@ -230,13 +252,16 @@ public final class ProxyRegistry implements DiscoveryServerCallbacks {
     if (error != null) {
       String rejected = s.versionByNonce.getOrDefault(nonce, "");
       long total = nacks.incrementAndGet();
+      long fromProxy = p.nacks.incrementAndGet();
       log.warn(
-          "NACK from proxy {} for {} version {}: {} (code {}); {} NACKs so far",
+          "NACK from proxy {} for {} version {}: {} (code {}); {} NACKs from this proxy, {} in"
+              + " total",
           s.proxy.id(),
           shortType(typeUrl),
           rejected,
           error.getMessage(),
           error.getCode(),
+          fromProxy,
           total);
       p.types.compute(
           typeUrl,

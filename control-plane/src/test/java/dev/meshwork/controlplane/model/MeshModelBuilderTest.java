@@ -260,4 +260,44 @@ class MeshModelBuilderTest {
   private static List<String> ips(MeshModel model, String service) {
     return model.service(new ServiceKey("default", service)).orElseThrow().clusterIps();
   }
+
+  @Test
+  void aRejectionOfARouteWithoutGenerationIsLoggedWithoutOne() {
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(MeshModelBuilder.class);
+    var appender =
+        new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+    appender.start();
+    logger.addAppender(appender);
+    try {
+      // What a folder source hands over: no metadata.generation.
+      builder.build(
+          raw(
+              BASE
+                  + """
+                  apiVersion: gateway.networking.k8s.io/v1
+                  kind: GRPCRoute
+                  metadata: {name: folder, namespace: default}
+                  spec:
+                    parentRefs: [{group: "", kind: Service, name: greeter}]
+                    rules: [{backendRefs: [{name: nope, port: 8080}]}]
+                  """));
+      builder.build(
+          raw(
+              BASE
+                  + route(
+                      "r",
+                      3,
+                      SERVICE_PARENT,
+                      "rules: [{backendRefs: [{name: nope, port: 8080}]}]")));
+    } finally {
+      logger.detachAppender(appender);
+    }
+    assertThat(appender.list)
+        .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+        .anySatisfy(
+            m -> assertThat(m).startsWith("GRPCRoute default/folder rejected (BackendNotFound"))
+        .anySatisfy(m -> assertThat(m).startsWith("GRPCRoute default/r generation 3 rejected"))
+        .noneMatch(m -> m.contains("generation 0"));
+  }
 }

@@ -426,4 +426,49 @@ class RouteTranslatorTest {
         .hasSize(8)
         .allMatch(d -> d.startsWith("headless"));
   }
+
+  @Test
+  void aRouteThatTurnsBadKeepsItsLastGoodTranslationWhateverTheFault() {
+    String good =
+        """
+        rules:
+        - matches: [{method: {service: demo.Greeter}}]
+          backendRefs: [{name: greeter-v2, port: 8080}]
+        """;
+    List<String> bad =
+        List.of(
+            // invalid regex
+            """
+            rules:
+            - matches: [{method: {type: RegularExpression, service: "demo.(Greeter"}}]
+              backendRefs: [{name: greeter-v2, port: 8080}]
+            """,
+            // missing backend
+            """
+            rules:
+            - backendRefs: [{name: nowhere, port: 8080}]
+            """,
+            // zero weights everywhere
+            """
+            rules:
+            - backendRefs: [{name: greeter-v2, port: 8080, weight: 0}, {name: shadow, port: 8080, weight: 0}]
+            """);
+    for (String fault : bad) {
+      var builder = new dev.meshwork.controlplane.model.MeshModelBuilder("cluster.local");
+      builder.build(
+          dev.meshwork.controlplane.testing.Meshes.raw(
+              BASE + route("r", "2026-01-01T00:00:00Z", good)));
+      MeshModel after =
+          builder
+              .build(
+                  dev.meshwork.controlplane.testing.Meshes.raw(
+                      BASE + route("r", "2026-01-01T00:00:00Z", fault)))
+              .model();
+
+      VirtualHost vh = vhost(after);
+      assertThat(vh.getRoutesList()).as(fault).hasSize(2);
+      assertThat(vh.getRoutes(0).getMatch().getPrefix()).isEqualTo("/demo.Greeter/");
+      assertThat(vh.getRoutes(0).getRoute().getCluster()).isEqualTo(V2);
+    }
+  }
 }
