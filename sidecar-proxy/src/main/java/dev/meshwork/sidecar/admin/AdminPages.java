@@ -116,10 +116,22 @@ public final class AdminPages {
     return b.toString();
   }
 
-  /** 200 "ready" once config (and the certificate, when required) arrived, else 503. */
+  /**
+   * 200 "ready" once the first complete config (listeners, and the routes, clusters and endpoints
+   * they name) was applied and, when required, the workload certificate arrived; else 503 saying
+   * what is still missing.
+   */
   public static HttpEndpoints.Reply ready(SnapshotHolder holder, BooleanSupplier certificateReady) {
     if (!holder.received()) {
       return HttpEndpoints.Reply.text(503, "waiting for the first xDS configuration\n");
+    }
+    if (!holder.complete()) {
+      List<String> missing = holder.get().missing();
+      String shown =
+          String.join(", ", missing.subList(0, Math.min(5, missing.size())))
+              + (missing.size() > 5 ? " and " + (missing.size() - 5) + " more" : "");
+      return HttpEndpoints.Reply.text(
+          503, "waiting for the first complete xDS configuration; missing " + shown + "\n");
     }
     if (!certificateReady.getAsBoolean()) {
       return HttpEndpoints.Reply.text(503, "waiting for the workload certificate\n");

@@ -1,10 +1,18 @@
 package dev.meshwork.sidecar.config;
 
+import dev.meshwork.sidecar.cluster.ClusterConfig;
 import dev.meshwork.sidecar.cluster.ClusterSet;
+import dev.meshwork.sidecar.route.Route;
 import dev.meshwork.sidecar.route.RouteTable;
 import dev.meshwork.sidecar.route.VirtualHost;
+import dev.meshwork.sidecar.route.WeightedCluster;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * One consistent runtime configuration, built from the last accepted version of each xDS type.
@@ -25,6 +33,39 @@ public record SidecarSnapshot(
     listeners = Map.copyOf(listeners);
     routes = Map.copyOf(routes);
     versions = Map.copyOf(versions);
+  }
+
+  /**
+   * What the outbound listeners need and this snapshot lacks: route tables, clusters their routes
+   * send or mirror to, and those clusters' endpoints (an EDS answer, even an empty one). Empty when
+   * the configuration is complete, so that no call can meet an unknown cluster.
+   */
+  public List<String> missing() {
+    Set<String> out = new LinkedHashSet<>();
+    // Sorted, so that the readiness page names the same things each time.
+    for (OutboundListener l : new TreeMap<>(listeners).values()) {
+      RouteTable t = routes.get(l.routeConfigName());
+      if (t == null) {
+        out.add("route '" + l.routeConfigName() + "'");
+        continue;
+      }
+      for (VirtualHost vh : t.virtualHosts()) {
+        for (Route r : vh.routes()) {
+          List<String> names = new ArrayList<>();
+          r.clusters().stream().map(WeightedCluster::name).forEach(names::add);
+          r.mirrors().stream().map(Route.Mirror::cluster).forEach(names::add);
+          for (String name : names) {
+            ClusterConfig c = clusters.clusters().get(name);
+            if (c == null) {
+              out.add("cluster '" + name + "'");
+            } else if (!clusters.endpoints().containsKey(c.edsServiceName())) {
+              out.add("endpoints of '" + name + "'");
+            }
+          }
+        }
+      }
+    }
+    return List.copyOf(out);
   }
 
   /** A route table and its virtual host for a request authority. */

@@ -14,6 +14,7 @@ public final class SnapshotHolder {
   private final CopyOnWriteArrayList<Consumer<SidecarSnapshot>> listeners =
       new CopyOnWriteArrayList<>();
   private volatile boolean received;
+  private volatile boolean complete;
 
   public SidecarSnapshot get() {
     return current.get();
@@ -24,10 +25,22 @@ public final class SnapshotHolder {
     return received;
   }
 
+  /**
+   * True once a snapshot was applied that holds everything its listeners name (see {@link
+   * SidecarSnapshot#missing()}); stays true after (readiness is about the start, later pushes are
+   * applied type by type and briefly lack what the next type brings).
+   */
+  public boolean complete() {
+    return complete;
+  }
+
   /** Replaces the snapshot whole, then tells listeners (on the caller's thread). */
   public void set(SidecarSnapshot snapshot) {
     current.set(snapshot);
     received = true;
+    if (!complete && snapshot.missing().isEmpty()) {
+      complete = true;
+    }
     for (Consumer<SidecarSnapshot> l : listeners) {
       l.accept(snapshot);
     }
