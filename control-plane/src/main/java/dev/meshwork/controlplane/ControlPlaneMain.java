@@ -8,6 +8,9 @@ import dev.meshwork.controlplane.source.DirectoryConfigSource;
 import dev.meshwork.controlplane.source.KubernetesConfigSource;
 import dev.meshwork.controlplane.status.LeaderElection;
 import dev.meshwork.controlplane.status.RouteStatusWriter;
+import dev.meshwork.controlplane.webhook.HostedWebhook;
+import dev.meshwork.injector.admission.ReviewListener;
+import dev.meshwork.injector.template.InjectorConfig;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.grpc.BindableService;
@@ -79,6 +82,19 @@ public final class ControlPlaneMain implements Callable<Integer> {
               + " TokenReview. Never in a cluster.")
   Path staticTokens;
 
+  @Option(
+      names = "--webhook",
+      negatable = true,
+      description =
+          "Serve the sidecar injector (HTTPS, certificate from the CA) on --webhook-port."
+              + " Default: on in a cluster, off with --config-dir.")
+  Boolean webhook;
+
+  @Option(
+      names = "--webhook-port",
+      description = "Sidecar injector port (default ${DEFAULT-VALUE}).")
+  int webhookPort = MeshConstants.CONTROL_PLANE_WEBHOOK_PORT;
+
   @Override
   public Integer call() throws Exception {
     if (configDir != null && (caDir == null) != (staticTokens == null)) {
@@ -109,6 +125,22 @@ public final class ControlPlaneMain implements Callable<Integer> {
               + " --tls-key, or --plaintext for a local run.");
       return 2;
     }
+    boolean serveWebhook = webhook != null ? webhook : client != null;
+    if (serveWebhook && ca == null) {
+      System.err.println(
+          "The sidecar injector serves a certificate from the CA: pass --ca-dir and"
+              + " --static-tokens for a local run, or --no-webhook.");
+      return 2;
+    }
+    HostedWebhook injector =
+        serveWebhook
+            ? HostedWebhook.start(
+                new HostedWebhook.Settings(
+                    new InetSocketAddress(bind, webhookPort),
+                    InjectorConfig.defaults().withTrustDomain(trustDomain)),
+                ca::servingCredentials,
+                ReviewListener.NOOP)
+            : null;
     Duration debounce = Duration.ofMillis(debounceMillis);
     ControlPlane.Options options =
         new ControlPlane.Options(
@@ -147,6 +179,9 @@ public final class ControlPlaneMain implements Callable<Integer> {
                     e.close();
                   }
                   cp.close();
+                  if (injector != null) {
+                    injector.close();
+                  }
                   if (c != null) {
                     c.close();
                   }

@@ -2,6 +2,7 @@ package dev.meshwork.injector.admission;
 
 import dev.meshwork.injector.template.InjectorConfig;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponse;
+import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,10 +16,19 @@ public final class AdmissionService {
 
   private final AdmissionCodec codec;
   private final SidecarInjector injector;
+  private final ReviewListener listener;
 
   public AdmissionService(InjectorConfig config) {
+    this(config, ReviewListener.NOOP);
+  }
+
+  /**
+   * @param listener told about every answered review; {@link ReviewListener#NOOP} for none
+   */
+  public AdmissionService(InjectorConfig config, ReviewListener listener) {
     this.codec = new AdmissionCodec();
     this.injector = new SidecarInjector(config, codec.mapper());
+    this.listener = Objects.requireNonNull(listener, "listener");
   }
 
   public AdmissionCodec codec() {
@@ -51,6 +61,11 @@ public final class AdmissionService {
                   + e.getClass().getSimpleName()
                   + "); see the control plane log for uid "
                   + review.uid());
+    }
+    try {
+      listener.reviewed(review.request(), response);
+    } catch (RuntimeException e) {
+      log.warn("review listener failed on uid={}: {}", review.uid(), e.toString());
     }
     return new HttpAnswer(200, codec.encode(response));
   }

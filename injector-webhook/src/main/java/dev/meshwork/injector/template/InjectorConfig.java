@@ -100,6 +100,19 @@ public record InjectorConfig(
         tokenExpirationSeconds);
   }
 
+  /** A copy with another SPIFFE trust domain (the control plane's {@code --trust-domain}). */
+  public InjectorConfig withTrustDomain(String domain) {
+    return new InjectorConfig(
+        sidecarImage,
+        imagePullPolicy,
+        controlPlaneAddress,
+        domain,
+        proxyArgs,
+        proxyResources,
+        initResources,
+        tokenExpirationSeconds);
+  }
+
   /** The sidecar image this build was made with ({@code meshwork.image.*} in the root pom). */
   public static String bundledSidecarImage() {
     try (InputStream in = InjectorConfig.class.getResourceAsStream(IMAGES_RESOURCE)) {
