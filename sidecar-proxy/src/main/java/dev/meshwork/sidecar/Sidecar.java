@@ -7,6 +7,7 @@ import dev.meshwork.sidecar.cluster.UpstreamPools;
 import dev.meshwork.sidecar.config.SnapshotHolder;
 import dev.meshwork.sidecar.identity.CaClient;
 import dev.meshwork.sidecar.identity.RotatingCertificateSource;
+import dev.meshwork.sidecar.identity.TrustBundleFile;
 import dev.meshwork.sidecar.inbound.Inbound;
 import dev.meshwork.sidecar.lb.Balancers;
 import dev.meshwork.sidecar.lb.LoadRegistry;
@@ -61,6 +62,7 @@ public final class Sidecar implements AutoCloseable {
   private XdsClient xds;
   private CaClient caClient;
   private RotatingCertificateSource certificates;
+  private TrustBundleFile trustBundle;
   private MeshTls tls;
   private final SidecarTelemetry telemetry;
 
@@ -204,7 +206,11 @@ public final class Sidecar implements AutoCloseable {
             Clock.systemUTC());
     certificates = new RotatingCertificateSource(caClient);
     certificates.start();
-    tls = MeshTls.create(certificates, config.trustDomain(), Clock.systemUTC());
+    // Peers are checked against the mounted trust bundle, which the control plane keeps current
+    // (both roots during a rotation); re-read periodically, applied from the next handshake on.
+    trustBundle =
+        TrustBundleFile.watch(Path.of(config.caRootsFile()), TrustBundleFile.DEFAULT_PERIOD);
+    tls = MeshTls.create(certificates, trustBundle, config.trustDomain(), Clock.systemUTC());
     log.info("identity.requested id={} ca={}", id, config.caAddress());
   }
 
@@ -296,6 +302,9 @@ public final class Sidecar implements AutoCloseable {
       }
       if (caClient != null) {
         caClient.close();
+      }
+      if (trustBundle != null) {
+        trustBundle.close();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

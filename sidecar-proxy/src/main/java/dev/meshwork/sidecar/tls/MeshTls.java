@@ -6,6 +6,7 @@ import dev.meshwork.sidecar.identity.CertificateSourceKeyManager;
 import dev.meshwork.sidecar.identity.PeerVerificationException;
 import dev.meshwork.sidecar.identity.SpiffePeerVerifier;
 import dev.meshwork.sidecar.identity.SpiffeTrustManager;
+import dev.meshwork.sidecar.identity.TrustBundleFile;
 import dev.meshwork.sidecar.identity.WorkloadIdentity;
 import io.netty.channel.Channel;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
@@ -50,8 +51,23 @@ public final class MeshTls {
   public static MeshTls create(CertificateSource source, String trustDomain, Clock clock)
       throws SSLException {
     SpiffePeerVerifier verifier = new SpiffePeerVerifier(trustDomain, clock);
+    return create(source, SpiffeTrustManager.forSource(source, verifier, id -> true));
+  }
+
+  /**
+   * As {@link #create(CertificateSource, String, Clock)}, trusting the roots of the mounted trust
+   * bundle {@code roots} (re-read as the control plane updates it; see {@link TrustBundleFile}).
+   */
+  public static MeshTls create(
+      CertificateSource source, TrustBundleFile roots, String trustDomain, Clock clock)
+      throws SSLException {
+    SpiffePeerVerifier verifier = new SpiffePeerVerifier(trustDomain, clock);
+    return create(source, SpiffeTrustManager.forSource(source, roots, verifier, id -> true));
+  }
+
+  private static MeshTls create(CertificateSource source, SpiffeTrustManager trust)
+      throws SSLException {
     CertificateSourceKeyManager keys = new CertificateSourceKeyManager(source);
-    SpiffeTrustManager trust = SpiffeTrustManager.forSource(source, verifier, id -> true);
     // h2 only: a peer sidecar that cannot speak HTTP/2 over TLS is not a peer we can proxy for.
     ApplicationProtocolConfig alpn =
         new ApplicationProtocolConfig(

@@ -2,7 +2,11 @@ package dev.meshwork.sidecar.identity;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.meshwork.api.SpiffeId;
 import dev.meshwork.api.ca.v1alpha1.CertificateServiceGrpc;
 import dev.meshwork.api.ca.v1alpha1.CreateCertificateRequest;
@@ -24,19 +28,31 @@ import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.grpc.stub.StreamObserver;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
+import java.util.stream.Collectors;
 import javax.net.ssl.SSLSession;
+import javax.security.auth.x500.X500Principal;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * Mutual TLS with grpc-java (Netty) where both ends take their certificate from a {@link
@@ -52,6 +68,7 @@ class MutualTlsRotationIT {
       new SpiffePeerVerifier("cluster.local", Clock.systemUTC());
   private final List<String> peerSerials = new CopyOnWriteArrayList<>();
   private final List<String> serverSerials = new CopyOnWriteArrayList<>();
+  private final List<X500Principal> peerIssuers = new CopyOnWriteArrayList<>();
   private Server server;
 
   /** A source whose identity the test sets. */
@@ -77,10 +94,14 @@ class MutualTlsRotationIT {
   }
 
   private void startServer(CertificateSource source) throws Exception {
+    startServer(source, SpiffeTrustManager.forSource(source, verifier, id -> true));
+  }
+
+  private void startServer(CertificateSource source, SpiffeTrustManager trust) throws Exception {
     var ssl =
         GrpcSslContexts.configure(
                 SslContextBuilder.forServer(new CertificateSourceKeyManager(source)))
-            .trustManager(SpiffeTrustManager.forSource(source, verifier, id -> true))
+            .trustManager(trust)
             .clientAuth(ClientAuth.REQUIRE)
             .build();
     ServerInterceptor record =
@@ -90,10 +111,9 @@ class MutualTlsRotationIT {
               ServerCall<Q, R> call, Metadata h, ServerCallHandler<Q, R> next) {
             SSLSession session = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
             try {
-              peerSerials.add(
-                  ((X509Certificate) session.getPeerCertificates()[0])
-                      .getSerialNumber()
-                      .toString(16));
+              X509Certificate peer = (X509Certificate) session.getPeerCertificates()[0];
+              peerSerials.add(peer.getSerialNumber().toString(16));
+              peerIssuers.add(peer.getIssuerX500Principal());
               serverSerials.add(
                   ((X509Certificate) session.getLocalCertificates()[0])
                       .getSerialNumber()
@@ -128,10 +148,15 @@ class MutualTlsRotationIT {
 
   private ManagedChannel channel(CertificateSource source, Predicate<SpiffeId> acceptServer)
       throws Exception {
+    return channel(source, SpiffeTrustManager.forSource(source, verifier, acceptServer));
+  }
+
+  private ManagedChannel channel(CertificateSource source, SpiffeTrustManager trust)
+      throws Exception {
     var ssl =
         GrpcSslContexts.forClient()
             .keyManager(new CertificateSourceKeyManager(source))
-            .trustManager(SpiffeTrustManager.forSource(source, verifier, acceptServer))
+            .trustManager(trust)
             .build();
     return NettyChannelBuilder.forAddress(
             new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getPort()))
@@ -251,6 +276,7 @@ class MutualTlsRotationIT {
     var source =
         new MutableSource(
             new WorkloadIdentity(forged.id(), forged.key(), forged.chain(), pki.bundle()));
+    var log = rejectionLog();
     ManagedChannel channel = channel(source, id -> true);
     try {
       assertThatThrownBy(() -> call(channel)).isInstanceOf(StatusRuntimeException.class);
@@ -258,6 +284,12 @@ class MutualTlsRotationIT {
     } finally {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
+    assertThat(lines(log))
+        .anySatisfy(
+            line ->
+                assertThat(line)
+                    .contains("mTLS peer rejected: client")
+                    .contains("does not chain with any of the trust anchors"));
   }
 
   @Test
@@ -289,6 +321,7 @@ class MutualTlsRotationIT {
                     keys.getPublic(), CART.uri(), now.minusSeconds(7200), now.minusSeconds(60)),
                 pki.intermediate),
             pki.bundle());
+    var log = rejectionLog();
     ManagedChannel channel = channel(new MutableSource(expired), id -> true);
     try {
       assertThatThrownBy(() -> call(channel)).isInstanceOf(StatusRuntimeException.class);
@@ -296,5 +329,272 @@ class MutualTlsRotationIT {
     } finally {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
+    assertThat(lines(log))
+        .anySatisfy(
+            line ->
+                assertThat(line)
+                    .contains("mTLS peer rejected: client")
+                    .contains("validity check failed"));
+  }
+
+  /** Issues certificates from whichever test CA signs now (the CA's active generation). */
+  private static CertificateIssuer issuer(
+      AtomicReference<TestPki> signer, SpiffeId id, long seconds) {
+    return keys -> signer.get().identity(keys, id, seconds);
+  }
+
+  private static RotatingCertificateSource rotating(CertificateIssuer issuer) {
+    return new RotatingCertificateSource(
+        issuer,
+        RenewalSchedule.DEFAULT,
+        new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1)),
+        Clock.systemUTC(),
+        new Random(7));
+  }
+
+  private static void writeBundle(Path file, X509Certificate... roots) throws Exception {
+    StringBuilder pem = new StringBuilder();
+    for (X509Certificate root : roots) {
+      pem.append(FakeCa.pem(root));
+    }
+    // Like the kubelet: the new content appears at once, never half written.
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    Files.writeString(tmp, pem);
+    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  private static boolean issuedBy(CertificateSource source, TestPki ca) {
+    return source.current().map(i -> i.chain().get(1).equals(ca.intermediate)).orElse(false);
+  }
+
+  /**
+   * Blocking calls on two threads, each over one long-lived connection plus a fresh one now and
+   * then.
+   */
+  private final class CallLoad implements AutoCloseable {
+    final AtomicInteger ok = new AtomicInteger();
+    final List<Throwable> failures = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final List<Thread> threads = new ArrayList<>();
+
+    CallLoad(Callable<ManagedChannel> connect) {
+      Runnable load =
+          () -> {
+            try {
+              ManagedChannel established = connect.call();
+              try {
+                int n = 0;
+                while (running.get()) {
+                  call(established);
+                  ok.incrementAndGet();
+                  if (++n % 10 == 0) { // a new connection: a new handshake, the newest certificates
+                    ManagedChannel fresh = connect.call();
+                    try {
+                      call(fresh);
+                      ok.incrementAndGet();
+                    } finally {
+                      fresh.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+                    }
+                  }
+                }
+              } finally {
+                established.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+              }
+            } catch (Throwable t) {
+              failures.add(t);
+            }
+          };
+      threads.add(Thread.ofPlatform().start(load));
+      threads.add(Thread.ofPlatform().start(load));
+    }
+
+    /** Waits until {@code n} more calls succeeded (or a call failed). */
+    void awaitMore(int n) {
+      int target = ok.get() + n;
+      await().atMost(WAIT).until(() -> ok.get() >= target || !failures.isEmpty());
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      running.set(false);
+      for (Thread t : threads) {
+        t.join(20_000);
+      }
+    }
+  }
+
+  private static final Duration WAIT = Duration.ofSeconds(20);
+
+  /**
+   * Two ends with real {@link RotatingCertificateSource}s (4-second certificates, so each renews
+   * every second or two) and the mounted trust bundle re-read from its file, under continuous
+   * calls: several workload rotations under the old root, the new root joining the bundle, the new
+   * root signing, the old root dropped. No call fails, new handshakes carry the newest
+   * certificates, and once the old root is dropped a certificate under it is refused.
+   */
+  @Test
+  void shortLivedCertificatesAndARootRotationUnderContinuousCallsLoseNoCall(@TempDir Path dir)
+      throws Exception {
+    TestPki oldRoot = pki;
+    TestPki newRoot = new TestPki("mesh-next");
+    AtomicReference<TestPki> signer = new AtomicReference<>(oldRoot);
+    Path bundle = dir.resolve("root-cert.pem");
+    writeBundle(bundle, oldRoot.root);
+    List<WorkloadIdentity> serverIds = new CopyOnWriteArrayList<>();
+    List<WorkloadIdentity> clientIds = new CopyOnWriteArrayList<>();
+    try (TrustBundleFile serverRoots = TrustBundleFile.watch(bundle, Duration.ofMillis(100));
+        TrustBundleFile clientRoots = TrustBundleFile.watch(bundle, Duration.ofMillis(100));
+        RotatingCertificateSource serverSource = rotating(issuer(signer, PAYMENTS, 3));
+        RotatingCertificateSource clientSource = rotating(issuer(signer, CART, 3))) {
+      serverSource.addListener(serverIds::add);
+      clientSource.addListener(clientIds::add);
+      serverSource.start();
+      clientSource.start();
+      serverSource.awaitReady(WAIT).orElseThrow();
+      clientSource.awaitReady(WAIT).orElseThrow();
+      startServer(
+          serverSource,
+          SpiffeTrustManager.forSource(serverSource, serverRoots, verifier, id -> true));
+      Callable<ManagedChannel> connect =
+          () ->
+              channel(
+                  clientSource,
+                  SpiffeTrustManager.forSource(
+                      clientSource,
+                      clientRoots,
+                      verifier,
+                      SpiffePeerVerifier.anyOf(Set.of(PAYMENTS))));
+      try (CallLoad load = new CallLoad(connect)) {
+        // Workload certificates rotate under the old root.
+        await().atMost(WAIT).until(() -> serverIds.size() >= 3 && clientIds.size() >= 3);
+        load.awaitMore(20);
+
+        // Phase 1: the new root joins the mounted bundle (the ConfigMap the control plane updates).
+        writeBundle(bundle, oldRoot.root, newRoot.root);
+        await()
+            .atMost(WAIT)
+            .until(() -> serverRoots.get().size() == 2 && clientRoots.get().size() == 2);
+        load.awaitMore(20);
+
+        // Phase 2: the new root signs; both ends renew under it and keep calling.
+        signer.set(newRoot);
+        await()
+            .atMost(WAIT)
+            .until(() -> issuedBy(serverSource, newRoot) && issuedBy(clientSource, newRoot));
+        int servers = serverIds.size();
+        int clients = clientIds.size();
+        await()
+            .atMost(WAIT)
+            .until(() -> serverIds.size() >= servers + 2 && clientIds.size() >= clients + 2);
+        load.awaitMore(20);
+
+        // Phase 3: the old root leaves the bundle.
+        writeBundle(bundle, newRoot.root);
+        await()
+            .atMost(WAIT)
+            .until(
+                () ->
+                    serverRoots.get().equals(List.of(newRoot.root))
+                        && clientRoots.get().equals(List.of(newRoot.root)));
+        load.awaitMore(20);
+      }
+      assertThat(serverIds.size()).as("server certificate rotations").isGreaterThanOrEqualTo(5);
+      assertThat(clientIds.size()).as("client certificate rotations").isGreaterThanOrEqualTo(5);
+
+      // New connections present the newest certificates: the server saw many client certificates,
+      // and the last handshake's is one issued under the new root.
+      Set<String> issuedToClient =
+          clientIds.stream().map(MutualTlsRotationIT::serial).collect(Collectors.toSet());
+      assertThat(Set.copyOf(peerSerials)).hasSizeGreaterThanOrEqualTo(4);
+      assertThat(issuedToClient).containsAll(peerSerials);
+      ManagedChannel fresh = connect.call();
+      try {
+        call(fresh);
+      } finally {
+        fresh.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+      assertThat(peerIssuers.getLast()).isEqualTo(newRoot.intermediate.getSubjectX500Principal());
+
+      // The dropped root is distrusted from the next handshake on.
+      ManagedChannel stale =
+          channel(
+              new MutableSource(oldRoot.identity(CART, 3600)),
+              SpiffeTrustManager.forSource(clientSource, clientRoots, verifier, id -> true));
+      try {
+        assertThatThrownBy(() -> call(stale)).isInstanceOf(StatusRuntimeException.class);
+      } finally {
+        stale.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private static ListAppender<ILoggingEvent> rejectionLog() {
+    ListAppender<ILoggingEvent> appender = new ListAppender<>();
+    appender.start();
+    ((Logger) LoggerFactory.getLogger(SpiffeTrustManager.class)).addAppender(appender);
+    return appender;
+  }
+
+  private static List<String> lines(ListAppender<ILoggingEvent> appender) {
+    ((Logger) LoggerFactory.getLogger(SpiffeTrustManager.class)).detachAppender(appender);
+    return appender.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+  }
+
+  private WorkloadIdentity expired(SpiffeId id) {
+    var keys = WorkloadCsrs.newKeyPair();
+    var now = java.time.Instant.now();
+    return new WorkloadIdentity(
+        id,
+        keys.getPrivate(),
+        List.of(
+            pki.leaf(keys.getPublic(), id.uri(), now.minusSeconds(7200), now.minusSeconds(60)),
+            pki.intermediate),
+        pki.bundle());
+  }
+
+  @Test
+  void clientRefusesAServerWithAnExpiredCertificateAndLogsWhy() throws Exception {
+    startServer(new MutableSource(expired(PAYMENTS)));
+    var log = rejectionLog();
+    ManagedChannel channel = channel(new MutableSource(pki.identity(CART, 3600)), id -> true);
+    try {
+      assertThatThrownBy(() -> call(channel)).isInstanceOf(StatusRuntimeException.class);
+      assertThat(peerSerials).as("no call reached the server").isEmpty();
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    assertThat(lines(log))
+        .anySatisfy(
+            line ->
+                assertThat(line)
+                    .contains("mTLS peer rejected: server")
+                    .contains("validity check failed"));
+  }
+
+  @Test
+  void clientRefusesAServerWithACertificateFromAnotherCaAndLogsWhy() throws Exception {
+    TestPki rogue = new TestPki("rogue");
+    WorkloadIdentity forged = rogue.identity(PAYMENTS, 3600);
+    // The rogue server trusts the real root, so only the client's check can stop it.
+    startServer(
+        new MutableSource(
+            new WorkloadIdentity(forged.id(), forged.key(), forged.chain(), pki.bundle())));
+    var log = rejectionLog();
+    ManagedChannel channel =
+        channel(
+            new MutableSource(pki.identity(CART, 3600)),
+            SpiffePeerVerifier.anyOf(Set.of(PAYMENTS)));
+    try {
+      assertThatThrownBy(() -> call(channel)).isInstanceOf(StatusRuntimeException.class);
+      assertThat(peerSerials).isEmpty();
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    assertThat(lines(log))
+        .anySatisfy(
+            line ->
+                assertThat(line)
+                    .contains("mTLS peer rejected: server")
+                    .contains("does not chain with any of the trust anchors"));
   }
 }
