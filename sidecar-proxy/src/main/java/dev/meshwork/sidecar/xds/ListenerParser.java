@@ -7,6 +7,7 @@ import dev.meshwork.sidecar.config.OutboundListener;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -63,6 +64,22 @@ public final class ListenerParser implements ResourceParser<ListenerResource> {
     if (hcm.getHttpFiltersCount() == 0
         || !hcm.getHttpFilters(hcm.getHttpFiltersCount() - 1).getName().equals(ROUTER_FILTER)) {
       errors.add("the last http filter must be " + ROUTER_FILTER);
+    }
+    // The router is the only HTTP filter this proxy runs. Skipping one the control plane relies on
+    // (authorization, fault injection...) would serve a different policy than asked: refuse it,
+    // unless the control plane marked it optional.
+    for (int i = 0; i < hcm.getHttpFiltersCount() - 1; i++) {
+      HttpFilter f = hcm.getHttpFilters(i);
+      if (!f.getIsOptional()) {
+        errors.add(
+            "http filter '"
+                + f.getName()
+                + "' ("
+                + (f.hasTypedConfig() ? f.getTypedConfig().getTypeUrl() : "no typed_config")
+                + ") is not supported; only "
+                + ROUTER_FILTER
+                + " (others only when is_optional)");
+      }
     }
     if (!errors.isEmpty()) {
       return Parsed.error(name, errors);
