@@ -50,6 +50,7 @@ public final class PodMutator {
       volumes.addAll(copy.getSpec().getVolumes());
     }
     volumes.add(template.tokenVolume());
+    volumes.add(template.trustVolume());
     copy.getSpec().setVolumes(volumes);
 
     Map<String, String> annotations = new LinkedHashMap<>();
@@ -86,10 +87,11 @@ public final class PodMutator {
       }
     }
     for (Volume v : nullToEmpty(pod.getSpec().getVolumes())) {
-      if (SidecarTemplate.TOKEN_VOLUME.equals(v.getName())) {
+      if (SidecarTemplate.TOKEN_VOLUME.equals(v.getName())
+          || SidecarTemplate.TRUST_VOLUME.equals(v.getName())) {
         throw new PodConflictException(
             "pod already has a volume named "
-                + SidecarTemplate.TOKEN_VOLUME
+                + v.getName()
                 + ", which the mesh injects; rename it or opt the pod out with "
                 + MeshConstants.INJECT_ANNOTATION
                 + ": \"false\"");

@@ -31,6 +31,12 @@ public final class SidecarTemplate {
   /** Name of the projected token volume. */
   public static final String TOKEN_VOLUME = "meshwork-token";
 
+  /**
+   * Name of the volume with the mesh's trust bundle (the ConfigMap the control plane keeps in every
+   * meshed namespace): the sidecar verifies the control plane's TLS certificate with it.
+   */
+  public static final String TRUST_VOLUME = "meshwork-trust";
+
   /** Readiness path on the sidecar's metrics port: ready once it has config and a certificate. */
   public static final String READY_PATH = "/ready";
 
@@ -112,6 +118,7 @@ public final class SidecarTemplate {
   public Container proxyContainer(PodOverrides overrides, Map<String, String> labels) {
     String tokenPath = MeshConstants.CA_TOKEN_PATH;
     String tokenDir = tokenPath.substring(0, tokenPath.lastIndexOf('/'));
+    String trustPath = MeshConstants.TRUST_BUNDLE_PATH;
     return new ContainerBuilder()
         .withName(MeshConstants.SIDECAR_CONTAINER_NAME)
         .withImage(config.sidecarImage())
@@ -133,6 +140,11 @@ public final class SidecarTemplate {
         .withMountPath(tokenDir)
         .withReadOnly(true)
         .endVolumeMount()
+        .addNewVolumeMount()
+        .withName(TRUST_VOLUME)
+        .withMountPath(trustPath.substring(0, trustPath.lastIndexOf('/')))
+        .withReadOnly(true)
+        .endVolumeMount()
         .withNewSecurityContext()
         .withRunAsUser(MeshConstants.SIDECAR_UID)
         .withRunAsGroup(MeshConstants.SIDECAR_UID)
@@ -146,11 +158,31 @@ public final class SidecarTemplate {
         .build();
   }
 
-  /** The sidecar's arguments: the configured command and the control plane address. */
+  /**
+   * The sidecar's arguments: the configured command, the control plane address for ADS (TLS,
+   * verified with the mounted trust bundle) and for the CA (a workload certificate: mTLS).
+   */
   public List<String> proxyArgs() {
     List<String> args = new ArrayList<>(config.proxyArgs());
     args.add("--xds=" + config.controlPlaneAddress());
+    args.add("--xds-ca=" + MeshConstants.TRUST_BUNDLE_PATH);
+    args.add("--ca=" + config.controlPlaneAddress());
     return args;
+  }
+
+  /** The mesh trust bundle ConfigMap, its one key at {@link MeshConstants#TRUST_BUNDLE_PATH}. */
+  public Volume trustVolume() {
+    String path = MeshConstants.TRUST_BUNDLE_PATH;
+    return new VolumeBuilder()
+        .withName(TRUST_VOLUME)
+        .withNewConfigMap()
+        .withName(MeshConstants.TRUST_BUNDLE_CONFIG_MAP)
+        .addNewItem()
+        .withKey(MeshConstants.TRUST_BUNDLE_KEY)
+        .withPath(path.substring(path.lastIndexOf('/') + 1))
+        .endItem()
+        .endConfigMap()
+        .build();
   }
 
   /** The projected ServiceAccount token for the CA, with the mesh's audience. */

@@ -114,7 +114,11 @@ class AdmissionServiceTest {
     assertThat(env.get("POD_LABELS").getValue()).isEqualTo("app=greeter,version=v1");
     assertThat(env.get("WORKLOAD").getValue()).isEqualTo("greeter");
     assertThat(proxy.getArgs())
-        .containsExactly("run", "--xds=meshwork-control-plane.meshwork-system.svc:15012");
+        .containsExactly(
+            "run",
+            "--xds=meshwork-control-plane.meshwork-system.svc:15012",
+            "--xds-ca=" + MeshConstants.TRUST_BUNDLE_PATH,
+            "--ca=meshwork-control-plane.meshwork-system.svc:15012");
     assertThat(env.get("CONTROL_PLANE_ADDRESS").getValue())
         .isEqualTo("meshwork-control-plane.meshwork-system.svc:15012");
     assertThat(env.get("CA_TOKEN_PATH").getValue()).isEqualTo(MeshConstants.CA_TOKEN_PATH);
@@ -135,6 +139,24 @@ class AdmissionServiceTest {
     assertThat(mount.getMountPath() + "/" + projection.getPath())
         .isEqualTo(MeshConstants.CA_TOKEN_PATH);
     assertThat(mount.getReadOnly()).isTrue();
+
+    // The trust bundle ConfigMap's key lands exactly at TRUST_BUNDLE_PATH.
+    Volume trust =
+        pod.getSpec().getVolumes().stream()
+            .filter(v -> v.getName().equals("meshwork-trust"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(trust.getConfigMap().getName()).isEqualTo(MeshConstants.TRUST_BUNDLE_CONFIG_MAP);
+    assertThat(trust.getConfigMap().getItems().getFirst().getKey())
+        .isEqualTo(MeshConstants.TRUST_BUNDLE_KEY);
+    VolumeMount trustMount =
+        proxy.getVolumeMounts().stream()
+            .filter(m -> m.getName().equals("meshwork-trust"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(
+            trustMount.getMountPath() + "/" + trust.getConfigMap().getItems().getFirst().getPath())
+        .isEqualTo(MeshConstants.TRUST_BUNDLE_PATH);
 
     assertThat(proxy.getResources().getRequests().get("cpu").toString()).isEqualTo("100m");
     assertThat(proxy.getResources().getRequests().get("memory").toString()).isEqualTo("128Mi");
@@ -174,7 +196,7 @@ class AdmissionServiceTest {
         .containsExactly("meshwork-init", "meshwork-proxy", "migrate");
     assertThat(pod.getSpec().getVolumes())
         .extracting(Volume::getName)
-        .containsExactly("data", "meshwork-token");
+        .containsExactly("data", "meshwork-token", "meshwork-trust");
     assertThat(pod.getMetadata().getAnnotations())
         .containsEntry("team", "payments")
         // The user's own choice stands.
