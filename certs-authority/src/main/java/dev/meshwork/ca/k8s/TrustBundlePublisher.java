@@ -43,20 +43,52 @@ public final class TrustBundlePublisher implements TrustBundleListener {
 
   @Override
   public void onTrustBundle(List<X509Certificate> roots) {
+    use(roots);
+    resync();
+  }
+
+  /** Remembers {@code roots} as the bundle to publish from now on, without writing anything. */
+  public void use(List<X509Certificate> roots) {
     bundlePem.set(Pem.encodeAll(roots));
-    for (String namespace : meshedNamespaces()) {
-      publishTo(namespace);
-    }
   }
 
   /**
-   * Creates or updates the ConfigMap in {@code namespace} with the current bundle.
+   * Brings the ConfigMap of every meshed namespace up to date with the last bundle given (repairs
+   * ConfigMaps deleted or edited by hand); writes only where the content differs.
+   *
+   * @return the number of namespaces whose ConfigMap could not be written (each logged)
+   */
+  public int resync() {
+    int failed = 0;
+    for (String namespace : meshedNamespaces()) {
+      if (!publishTo(namespace)) {
+        failed++;
+      }
+    }
+    return failed;
+  }
+
+  /**
+   * Creates or updates the ConfigMap in {@code namespace} with the current bundle; no write when it
+   * already holds it.
    *
    * @return false if no bundle is known yet or the write failed (logged)
    */
   public boolean publishTo(String namespace) {
     String pem = bundlePem.get();
     if (pem == null) {
+      return false;
+    }
+    try {
+      ConfigMap existing =
+          client.configMaps().inNamespace(namespace).withName(CONFIG_MAP_NAME).get();
+      if (existing != null
+          && existing.getData() != null
+          && pem.equals(existing.getData().get(KEY))) {
+        return true;
+      }
+    } catch (KubernetesClientException e) {
+      log.warn("cannot read trust bundle {}/{}: {}", namespace, CONFIG_MAP_NAME, e.getMessage());
       return false;
     }
     ConfigMap configMap =

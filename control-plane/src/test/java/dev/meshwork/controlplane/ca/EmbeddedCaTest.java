@@ -97,9 +97,30 @@ class EmbeddedCaTest {
           .isInstanceOfSatisfying(
               StatusRuntimeException.class,
               e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+
+      // What the metrics exporter publishes.
+      assertThat(ca.counters().issued()).isEqualTo(1);
+      assertThat(ca.counters().refused()).isEqualTo(2);
+      assertThat(ca.counters().refusedByCode())
+          .containsEntry(Status.Code.PERMISSION_DENIED, 1L)
+          .containsEntry(Status.Code.UNAUTHENTICATED, 1L);
     } finally {
       server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
+  }
+
+  @Test
+  void localRootsFileFollowsARootRotation(@TempDir Path dir) throws Exception {
+    Path tokens = dir.resolve("tokens.properties");
+    Files.writeString(tokens, "t=demo/caller\n");
+    EmbeddedCa ca = EmbeddedCa.local(dir.resolve("ca"), tokens, "cluster.local", CaMetrics.NOOP);
+    Path roots = dir.resolve("ca").resolve(EmbeddedCa.LOCAL_TRUST_BUNDLE);
+    assertThat(Pem.certificates(Files.readString(roots), "roots"))
+        .isEqualTo(ca.authority().trustBundle());
+    ca.authority().rotateRoot();
+    assertThat(Pem.certificates(Files.readString(roots), "roots"))
+        .hasSize(2)
+        .isEqualTo(ca.authority().trustBundle());
   }
 
   @Test
