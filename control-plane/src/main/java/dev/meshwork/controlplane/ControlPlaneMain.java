@@ -168,6 +168,13 @@ public final class ControlPlaneMain implements Callable<Integer> {
       RouteStatusWriter w = writer;
       election.start(w::rewriteAll);
     }
+    EmbeddedCa embeddedCa = ca;
+    if (embeddedCa != null) {
+      // CA upkeep (rotation phases, 15012/15017 certificate renewal) and, in a cluster, the trust
+      // bundle ConfigMaps and the webhook caBundle; only the leader writes.
+      LeaderElection leading = election;
+      embeddedCa.start(leading == null ? () -> true : leading::isLeader);
+    }
     CountDownLatch stop = new CountDownLatch(1);
     LeaderElection e = election;
     KubernetesClient c = client;
@@ -179,6 +186,9 @@ public final class ControlPlaneMain implements Callable<Integer> {
                     e.close();
                   }
                   cp.close();
+                  if (embeddedCa != null) {
+                    embeddedCa.close();
+                  }
                   if (injector != null) {
                     injector.close();
                   }
