@@ -22,6 +22,14 @@ public final class Backend implements AutoCloseable {
   }
 
   public Backend(String name, int port) throws IOException {
+    this(name, port, Integer.MAX_VALUE);
+  }
+
+  /**
+   * @param maxConcurrentCalls per connection (SETTINGS_MAX_CONCURRENT_STREAMS); streams beyond it
+   *     are refused with RST_STREAM(REFUSED_STREAM)
+   */
+  public Backend(String name, int port, int maxConcurrentCalls) throws IOException {
     this.service = new EchoService(name);
     ServerInterceptor keepHeaders =
         new ServerInterceptor() {
@@ -35,6 +43,7 @@ public final class Backend implements AutoCloseable {
     this.server =
         NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
             .maxInboundMessageSize(32 * 1024 * 1024)
+            .maxConcurrentCallsPerConnection(maxConcurrentCalls)
             .addService(ServerInterceptors.intercept(service.definition(), keepHeaders))
             .build()
             .start();

@@ -61,6 +61,18 @@ public final class EchoService {
   public static final MethodDescriptor<byte[], byte[]> FLOOD =
       method("Flood", MethodDescriptor.MethodType.SERVER_STREAMING);
 
+  /** Answers like {@link #UNARY} after the number of milliseconds given as the request's text. */
+  public static final MethodDescriptor<byte[], byte[]> SLOW =
+      method("Slow", MethodDescriptor.MethodType.UNARY);
+
+  private static final java.util.concurrent.ScheduledExecutorService TIMER =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "echo-slow");
+            t.setDaemon(true);
+            return t;
+          });
+
   public static final Metadata.Key<String> DETAIL =
       Metadata.Key.of("x-detail", Metadata.ASCII_STRING_MARSHALLER);
 
@@ -180,6 +192,20 @@ public final class EchoService {
                       Status.fromCodeValue(code)
                           .withDescription("failed by " + name)
                           .asRuntimeException(trailers));
+                }))
+        .addMethod(
+            SLOW,
+            ServerCalls.asyncUnaryCall(
+                (req, obs) -> {
+                  calls.incrementAndGet();
+                  long ms = Long.parseLong(new String(req, StandardCharsets.UTF_8));
+                  TIMER.schedule(
+                      () -> {
+                        obs.onNext(tag(req));
+                        obs.onCompleted();
+                      },
+                      ms,
+                      java.util.concurrent.TimeUnit.MILLISECONDS);
                 }))
         .addMethod(
             FLOOD,
