@@ -19,7 +19,7 @@ import java.util.stream.Stream;
  * possible), so that containers running as another user (the sidecar's UID) can read it: the local
  * Maven repository usually sits under a {@code /root} no one else may enter.
  */
-final class JavaImage {
+public final class JavaImage {
   private JavaImage() {}
 
   /** {@code java -cp <staged classpath> <jvmArgs> <mainClass>}, staged into {@code dir}. */
@@ -34,7 +34,7 @@ final class JavaImage {
   }
 
   /** The JVM's classpath, with a manifest-only jar (surefire/failsafe booter) expanded. */
-  static List<Path> classpath() {
+  public static List<Path> classpath() {
     List<Path> out = new ArrayList<>();
     for (String entry : System.getProperty("java.class.path").split(":")) {
       Path p = Path.of(entry);

@@ -86,6 +86,7 @@ public final class ProcessKubelet implements AutoCloseable {
   private final PodNetwork network;
   private final Map<String, List<String>> images = new ConcurrentHashMap<>();
   private final Map<String, PodRuntime> pods = new ConcurrentHashMap<>();
+  private final Map<String, List<String>> hostEntries = new ConcurrentHashMap<>();
   private final ExecutorService events;
   private volatile SharedIndexInformer<Pod> informer;
   private volatile boolean closed;
@@ -151,6 +152,16 @@ public final class ProcessKubelet implements AutoCloseable {
   public ProcessKubelet registerJavaMain(String image, String mainClass, String... jvmArgs) {
     Path dir = workDir.resolve("images").resolve(image.replaceAll("[^A-Za-z0-9._-]", "_"));
     return registerImage(image, JavaImage.entrypoint(dir, mainClass, List.of(jvmArgs)));
+  }
+
+  /**
+   * Adds {@code ip names...} to the {@code /etc/hosts} of every pod started after this call: the
+   * node's stand-in for cluster DNS (there is none), e.g. the control plane's Service name mapped
+   * to the address it listens on. Pod specs' own {@code hostAliases} are honoured too.
+   */
+  public ProcessKubelet addHostEntry(String ip, String... names) {
+    hostEntries.merge(ip, List.of(names), (a, b) -> Stream.concat(a.stream(), b.stream()).toList());
+    return this;
   }
 
   public String nodeName() {
@@ -401,6 +412,7 @@ public final class ProcessKubelet implements AutoCloseable {
     void run() {
       try {
         net = network.add(uid);
+        writeHosts();
         writeVolumes();
         for (ContainerRun init : inits.values()) {
           if (isTerminating()) {
@@ -502,7 +514,13 @@ public final class ProcessKubelet implements AutoCloseable {
 
     /** Starts one container's process in the pod's namespaces; records why if it cannot. */
     void launch(ContainerRun c) throws IOException {
-      List<String> entry = new ArrayList<>(c.spec.getCommand());
+      Map<String, String> env = new LinkedHashMap<>();
+      env.put("HOSTNAME", name);
+      for (EnvVar e : c.spec.getEnv()) {
+        env.put(e.getName(), expand(envValue(e, c.spec), env));
+      }
+      List<String> entry =
+          new ArrayList<>(c.spec.getCommand().stream().map(a -> expand(a, env)).toList());
       if (entry.isEmpty()) {
         List<String> image = images.get(c.spec.getImage());
         if (image == null) {
@@ -517,7 +535,7 @@ public final class ProcessKubelet implements AutoCloseable {
         }
         entry.addAll(image);
       }
-      entry.addAll(c.spec.getArgs());
+      c.spec.getArgs().forEach(a -> entry.add(expand(a, env)));
 
       List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", net.netns()));
       // ip netns exec gives the child its own mount namespace (slave to the host's), so the
@@ -536,11 +554,6 @@ public final class ProcessKubelet implements AutoCloseable {
       }
       cmd.addAll(entry);
 
-      Map<String, String> env = new HashMap<>();
-      env.put("HOSTNAME", name);
-      for (EnvVar e : c.spec.getEnv()) {
-        env.put(e.getName(), envValue(e));
-      }
       Path cdir = dir.resolve("containers").resolve(c.spec.getName());
       Files.createDirectories(cdir);
       env.putIfAbsent("HOME", cdir.toString());
@@ -751,6 +764,48 @@ public final class ProcessKubelet implements AutoCloseable {
       }
     }
 
+    /** The pod's {@code /etc/hosts}, as the kubelet writes it, plus the node's entries. */
+    private void writeHosts() throws IOException {
+      StringBuilder sb = new StringBuilder("# Kubernetes-managed hosts file (process kubelet).\n");
+      sb.append("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+      sb.append(net.ip()).append('\t').append(name).append('\n');
+      for (var alias : pod.getSpec().getHostAliases()) {
+        sb.append(alias.getIp()).append('\t').append(String.join(" ", alias.getHostnames()));
+        sb.append('\n');
+      }
+      hostEntries.forEach(
+          (ip, names) -> sb.append(ip).append('\t').append(String.join(" ", names)).append('\n'));
+      Files.createDirectories(dir);
+      write(dir, "etc-hosts", sb.toString());
+    }
+
+    /** A {@code resourceFieldRef} value: the container's limit, else the node's allocatable. */
+    private String resourceField(String resource, Container c) {
+      var limits = c.getResources() == null ? null : c.getResources().getLimits();
+      var requests = c.getResources() == null ? null : c.getResources().getRequests();
+      return switch (resource) {
+        case "limits.memory" -> bytes(limits, "memory", "8Gi");
+        case "requests.memory" -> bytes(requests, "memory", "0");
+        case "limits.cpu" -> cores(limits, "cpu", "2");
+        case "requests.cpu" -> cores(requests, "cpu", "0");
+        default -> "";
+      };
+    }
+
+    private static String bytes(Map<String, Quantity> q, String key, String dflt) {
+      Quantity v = q == null ? null : q.get(key);
+      return Quantity.getAmountInBytes(v == null ? new Quantity(dflt) : v)
+          .toBigInteger()
+          .toString();
+    }
+
+    private static String cores(Map<String, Quantity> q, String key, String dflt) {
+      Quantity v = q == null ? null : q.get(key);
+      // The kubelet rounds CPU up to whole cores for divisor 1.
+      var amount = Quantity.getAmountInBytes(v == null ? new Quantity(dflt) : v);
+      return amount.setScale(0, java.math.RoundingMode.CEILING).toBigInteger().toString();
+    }
+
     private String token(String audience, Long expirationSeconds) {
       String sa = Objects.requireNonNullElse(pod.getSpec().getServiceAccountName(), "default");
       var spec =
@@ -886,6 +941,11 @@ public final class ProcessKubelet implements AutoCloseable {
           sb.append("mount -o remount,bind,ro ").append(q(target.toString())).append('\n');
         }
       }
+      // The kubelet manages each container's /etc/hosts: the pod's name, hostAliases, and here
+      // the node's entries that stand in for cluster DNS.
+      sb.append("mount --bind ")
+          .append(q(dir.resolve("etc-hosts").toString()))
+          .append(" /etc/hosts\n");
       return sb.toString();
     }
 
@@ -917,9 +977,12 @@ public final class ProcessKubelet implements AutoCloseable {
       return psc == null ? null : psc.getRunAsGroup();
     }
 
-    private String envValue(EnvVar e) {
+    private String envValue(EnvVar e, Container c) {
       if (e.getValue() != null) {
         return e.getValue();
+      }
+      if (e.getValueFrom() != null && e.getValueFrom().getResourceFieldRef() != null) {
+        return resourceField(e.getValueFrom().getResourceFieldRef().getResource(), c);
       }
       if (e.getValueFrom() != null && e.getValueFrom().getFieldRef() != null) {
         return field(e.getValueFrom().getFieldRef());
@@ -985,6 +1048,10 @@ public final class ProcessKubelet implements AutoCloseable {
                 .withName(name)
                 .editStatus(
                     p -> {
+                      // The API server sets the QoS class at creation; it is immutable.
+                      if (p.getStatus() != null && p.getStatus().getQosClass() != null) {
+                        status.setQosClass(p.getStatus().getQosClass());
+                      }
                       p.setStatus(status);
                       return p;
                     });
@@ -1089,6 +1156,40 @@ public final class ProcessKubelet implements AutoCloseable {
       }
       return b.build();
     }
+  }
+
+  /**
+   * Kubernetes' {@code $(VAR)} expansion of command, args and env values: a defined variable is
+   * replaced, {@code $$} escapes a dollar, anything else stays as written.
+   */
+  static String expand(String s, Map<String, String> env) {
+    StringBuilder out = new StringBuilder();
+    int i = 0;
+    while (i < s.length()) {
+      char ch = s.charAt(i);
+      if (ch == '$' && i + 1 < s.length()) {
+        char next = s.charAt(i + 1);
+        if (next == '$') {
+          out.append('$');
+          i += 2;
+          continue;
+        }
+        if (next == '(') {
+          int close = s.indexOf(')', i + 2);
+          if (close > 0) {
+            String var = s.substring(i + 2, close);
+            if (env.containsKey(var)) {
+              out.append(env.get(var));
+              i = close + 1;
+              continue;
+            }
+          }
+        }
+      }
+      out.append(ch);
+      i++;
+    }
+    return out.toString();
   }
 
   private static boolean isSidecar(Container c) {

@@ -1,0 +1,315 @@
+package dev.meshwork.e2e.mesh;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.meshwork.api.MeshConstants;
+import dev.meshwork.e2e.kube.KubeCluster;
+import dev.meshwork.e2e.kube.ManagedProcess;
+import dev.meshwork.e2e.node.JavaImage;
+import dev.meshwork.e2e.node.ProcessKubelet;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The mesh's control plane as a cluster runs it: {@code ControlPlaneMain} (the shipped entry point,
+ * no {@code --config-dir}) as a process of its own, reading the real API server with the
+ * credentials of its ServiceAccount {@code meshwork-system/meshwork-control-plane} (a TokenRequest
+ * token in a kubeconfig, RBAC of its ClusterRole), its CA keeping the root in the {@code
+ * meshwork-ca} Secret and proving every caller with TokenReview.
+ *
+ * <p>It listens on the node's bridge address (ADS + CA on 15012, health on 15014), which pods
+ * reach; every pod's {@code /etc/hosts} maps {@code meshwork-control-plane.meshwork-system.svc}
+ * there (the node's stand-in for cluster DNS), so sidecars use the name the injector gives them and
+ * verify it against the control plane's certificate. There is no kube-proxy to route a ClusterIP to
+ * it.
+ */
+public final class MeshControlPlane implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(MeshControlPlane.class);
+
+  public static final String NAME = "meshwork-control-plane";
+  public static final String HOST = NAME + "." + MeshConstants.SYSTEM_NAMESPACE + ".svc";
+
+  private static final String ROOT_CERT = "root-cert.pem";
+
+  private final ManagedProcess process;
+  private final String address;
+
+  private MeshControlPlane(ManagedProcess process, String address) {
+    this.process = process;
+    this.address = address;
+  }
+
+  /**
+   * Starts the control plane for {@code node}'s pods: identity and RBAC, the process on the node's
+   * bridge address, and the node's host entry for its Service name. Returns once it is healthy.
+   */
+  public static MeshControlPlane start(KubeCluster cluster, ProcessKubelet node, Path workDir)
+      throws IOException, InterruptedException {
+    KubernetesClient client = cluster.client();
+    installIdentity(client);
+    Path kubeconfig = workDir.resolve("control-plane.kubeconfig");
+    Files.createDirectories(workDir);
+    Files.writeString(kubeconfig, kubeconfig(cluster, token(client)));
+    String bind = node.network().gateway();
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(
+        List.of(
+            "-Xmx256m",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "--enable-native-access=ALL-UNNAMED",
+            "-cp",
+            String.join(":", JavaImage.classpath().stream().map(Path::toString).toList()),
+            "dev.meshwork.controlplane.ControlPlaneMain",
+            "--bind=" + bind));
+    ManagedProcess p =
+        ManagedProcess.start(
+            "control-plane",
+            cmd,
+            workDir.resolve("control-plane.log"),
+            Map.of(
+                "KUBECONFIG",
+                kubeconfig.toString(),
+                "POD_NAMESPACE",
+                MeshConstants.SYSTEM_NAMESPACE,
+                "POD_NAME",
+                NAME + "-e2e"));
+    MeshControlPlane cp = new MeshControlPlane(p, bind);
+    try {
+      cp.awaitHealthy(Duration.ofSeconds(90));
+    } catch (RuntimeException | InterruptedException e) {
+      cp.close();
+      throw e;
+    }
+    node.addHostEntry(bind, HOST, HOST + ".cluster.local");
+    log.info("control plane up at {}:15012 (log {})", bind, p.log());
+    return cp;
+  }
+
+  /**
+   * Waits for the trust bundle ConfigMap that the control plane publishes in a meshed namespace
+   * (pods mount it); if this build's control plane does not publish one yet, copies the root from
+   * the CA's Secret instead and says so in the log.
+   */
+  public static void awaitTrustBundle(KubernetesClient client, String namespace)
+      throws InterruptedException {
+    String name = MeshConstants.TRUST_BUNDLE_CONFIG_MAP;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      if (client.configMaps().inNamespace(namespace).withName(name).get() != null) {
+        return;
+      }
+      Thread.sleep(200);
+    }
+    Secret ca =
+        client.secrets().inNamespace(MeshConstants.SYSTEM_NAMESPACE).withName("meshwork-ca").get();
+    if (ca == null || ca.getData() == null || !ca.getData().containsKey(ROOT_CERT)) {
+      throw new IllegalStateException(
+          "no ConfigMap " + namespace + "/" + name + " and no CA Secret to copy the root from");
+    }
+    log.warn(
+        "the control plane published no {} in {} within 10 s: copying the root from its Secret",
+        name,
+        namespace);
+    String root = new String(Base64.getDecoder().decode(ca.getData().get(ROOT_CERT)), UTF_8);
+    client
+        .configMaps()
+        .inNamespace(namespace)
+        .resource(
+            new ConfigMapBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .endMetadata()
+                .addToData(MeshConstants.TRUST_BUNDLE_KEY, root)
+                .build())
+        .serverSideApply();
+  }
+
+  /** The address pods reach it at (the node's bridge address). */
+  public String address() {
+    return address;
+  }
+
+  public Path logFile() {
+    return process.log();
+  }
+
+  public String logTail(int lines) {
+    return process.logTail(lines);
+  }
+
+  private void awaitHealthy(Duration timeout) throws InterruptedException {
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    URI health =
+        URI.create("http://" + address + ":" + MeshConstants.CONTROL_PLANE_HTTP_PORT + "/healthz");
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String last = "no answer";
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException(
+            "control plane exited with "
+                + process.process().exitValue()
+                + ":\n"
+                + process.logTail(40));
+      }
+      try {
+        HttpResponse<String> r =
+            http.send(
+                HttpRequest.newBuilder(health).timeout(Duration.ofSeconds(2)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200) {
+          return;
+        }
+        last = r.statusCode() + " " + r.body();
+      } catch (IOException e) {
+        last = e.toString();
+      }
+      Thread.sleep(200);
+    }
+    throw new IllegalStateException(
+        "control plane not healthy at " + health + " (" + last + "):\n" + process.logTail(40));
+  }
+
+  /**
+   * The control plane's namespace, ServiceAccount and the RBAC an install gives it: read the mesh's
+   * inputs, write route status, its CA Secret, trust bundle ConfigMaps, its leader lease, and
+   * create TokenReviews.
+   */
+  static void installIdentity(KubernetesClient client) {
+    String ns = MeshConstants.SYSTEM_NAMESPACE;
+    client
+        .namespaces()
+        .resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
+        .serverSideApply();
+    client
+        .serviceAccounts()
+        .inNamespace(ns)
+        .resource(
+            new ServiceAccountBuilder().withNewMetadata().withName(NAME).endMetadata().build())
+        .serverSideApply();
+    String read = "get,list,watch";
+    client
+        .rbac()
+        .clusterRoles()
+        .resource(
+            new ClusterRoleBuilder()
+                .withNewMetadata()
+                .withName(NAME + "-e2e")
+                .endMetadata()
+                .withRules(
+                    rule("", "services,endpoints,pods,namespaces", read),
+                    rule("discovery.k8s.io", "endpointslices", read),
+                    rule("", "configmaps", "get,list,watch,create,update,patch"),
+                    rule("", "secrets", "get,list,watch,create,update,patch"),
+                    rule("gateway.networking.k8s.io", "grpcroutes,httproutes", read),
+                    rule(
+                        "gateway.networking.k8s.io",
+                        "grpcroutes/status,httproutes/status",
+                        "get,update,patch"),
+                    rule(
+                        "security.meshwork.dev", "peerauthentications,authorizationpolicies", read),
+                    rule("networking.meshwork.dev", "trafficpolicies", read),
+                    rule("coordination.k8s.io", "leases", "get,list,watch,create,update,patch"),
+                    rule("authentication.k8s.io", "tokenreviews", "create"),
+                    rule(
+                        "admissionregistration.k8s.io",
+                        "mutatingwebhookconfigurations",
+                        "get,list,watch,update,patch"),
+                    rule("", "events", "create,patch"))
+                .build())
+        .serverSideApply();
+    client
+        .rbac()
+        .clusterRoleBindings()
+        .resource(
+            new ClusterRoleBindingBuilder()
+                .withNewMetadata()
+                .withName(NAME + "-e2e")
+                .endMetadata()
+                .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", NAME + "-e2e")
+                .addNewSubject()
+                .withKind("ServiceAccount")
+                .withName(NAME)
+                .withNamespace(ns)
+                .endSubject()
+                .build())
+        .serverSideApply();
+  }
+
+  private static io.fabric8.kubernetes.api.model.rbac.PolicyRule rule(
+      String group, String resources, String verbs) {
+    return new PolicyRuleBuilder()
+        .withApiGroups(group)
+        .withResources(resources.split(","))
+        .withVerbs(verbs.split(","))
+        .build();
+  }
+
+  private static String token(KubernetesClient client) {
+    return client
+        .serviceAccounts()
+        .inNamespace(MeshConstants.SYSTEM_NAMESPACE)
+        .withName(NAME)
+        .tokenRequest(
+            new TokenRequestBuilder().withNewSpec().withExpirationSeconds(7200L).endSpec().build())
+        .getStatus()
+        .getToken();
+  }
+
+  private static String kubeconfig(KubeCluster cluster, String token) {
+    String ca =
+        Base64.getEncoder()
+            .encodeToString(cluster.pki().ca().certPem().getBytes(StandardCharsets.UTF_8));
+    return """
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: e2e
+          cluster: {server: "%s", certificate-authority-data: "%s"}
+        users:
+        - name: %s
+          user: {token: "%s"}
+        contexts:
+        - name: e2e
+          context: {cluster: e2e, user: %s, namespace: %s}
+        current-context: e2e
+        """
+        .formatted(cluster.url(), ca, NAME, token, NAME, MeshConstants.SYSTEM_NAMESPACE);
+  }
+
+  @Override
+  public void close() {
+    process.stop(Duration.ofSeconds(5));
+    process.close();
+  }
+
+  /** For failure messages: the last lines of the control plane's log. */
+  @Override
+  public String toString() {
+    return "control plane at " + address + " (log " + process.log() + ")";
+  }
+}
