@@ -36,6 +36,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
@@ -596,5 +597,119 @@ class MutualTlsRotationIT {
                 assertThat(line)
                     .contains("mTLS peer rejected: server")
                     .contains("does not chain with any of the trust anchors"));
+  }
+
+  private static CaClient caClient(Path dir, int port, SpiffeId id, String token) throws Exception {
+    Path roots = dir.resolve("ca-root.pem");
+    Path tokenFile = dir.resolve(token);
+    Files.writeString(tokenFile, token + "\n");
+    return new CaClient(
+        new CaClient.Config(
+            "127.0.0.1:" + port,
+            FakeCa.AUTHORITY,
+            roots,
+            tokenFile,
+            id,
+            Duration.ZERO,
+            Duration.ofSeconds(2)),
+        Clock.systemUTC());
+  }
+
+  private static List<String> renewalFailures(ListAppender<ILoggingEvent> appender) {
+    return appender.list.stream()
+        .map(ILoggingEvent::getFormattedMessage)
+        .filter(m -> m.startsWith("renewal failed"))
+        .toList();
+  }
+
+  /**
+   * The CA process goes away while two ends carry calls: both keep serving on their still-valid
+   * certificates (no call fails, new handshakes still succeed), renewal is retried with growing
+   * backoff and each failure is logged with what is kept and until when; when the CA is back on the
+   * same address, both renew and new handshakes carry the renewed certificates.
+   */
+  @Test
+  void caOutageKeepsCallsFlowingOnHeldCertificatesAndRenewalResumesWhenItIsBack(@TempDir Path dir)
+      throws Exception {
+    Files.writeString(dir.resolve("ca-root.pem"), FakeCa.pem(pki.root));
+    Map<String, SpiffeId> tokens = Map.of("cart-token", CART, "payments-token", PAYMENTS);
+    FakeCa ca = new FakeCa(pki, tokens, 12).start(0);
+    int port = ca.port();
+    Logger sourceLog = (Logger) LoggerFactory.getLogger(RotatingCertificateSource.class);
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    sourceLog.addAppender(logged);
+    List<WorkloadIdentity> serverIds = new CopyOnWriteArrayList<>();
+    List<WorkloadIdentity> clientIds = new CopyOnWriteArrayList<>();
+    Backoff backoff = new Backoff(Duration.ofMillis(200), Duration.ofMillis(800));
+    try (CaClient serverCa = caClient(dir, port, PAYMENTS, "payments-token");
+        CaClient clientCa = caClient(dir, port, CART, "cart-token");
+        RotatingCertificateSource serverSource =
+            new RotatingCertificateSource(
+                serverCa, RenewalSchedule.DEFAULT, backoff, Clock.systemUTC(), new Random(1));
+        RotatingCertificateSource clientSource =
+            new RotatingCertificateSource(
+                clientCa, RenewalSchedule.DEFAULT, backoff, Clock.systemUTC(), new Random(2))) {
+      serverSource.addListener(serverIds::add);
+      clientSource.addListener(clientIds::add);
+      serverSource.start();
+      clientSource.start();
+      serverSource.awaitReady(WAIT).orElseThrow();
+      clientSource.awaitReady(WAIT).orElseThrow();
+      startServer(serverSource);
+      try (CallLoad load =
+          new CallLoad(() -> channel(clientSource, SpiffePeerVerifier.anyOf(Set.of(PAYMENTS))))) {
+        load.awaitMore(20);
+        ca.stop();
+        WorkloadIdentity heldServer = serverSource.current().orElseThrow();
+        WorkloadIdentity heldClient = clientSource.current().orElseThrow();
+
+        // Past the renewal point (about 5-7s into the 13s lifetime): attempts fail, with backoff.
+        await().atMost(WAIT).until(() -> renewalFailures(logged).size() >= 6);
+        load.awaitMore(20);
+        assertThat(load.failures).isEmpty();
+        assertThat(serverSource.current()).containsSame(heldServer);
+        assertThat(clientSource.current()).containsSame(heldClient);
+        assertThat(serverSource.isReady()).as("still valid, still ready").isTrue();
+        assertThat(renewalFailures(logged))
+            .allSatisfy(
+                line ->
+                    assertThat(line)
+                        .contains("UNAVAILABLE")
+                        .contains("keeping spiffe://cluster.local/ns/shop/sa/")
+                        .contains("valid until")
+                        .contains("retry in"));
+        assertThat(renewalFailures(logged))
+            .as("backoff grows from the first to later attempts")
+            .anySatisfy(line -> assertThat(line).contains("(attempt 1)"))
+            .anySatisfy(line -> assertThat(line).contains("(attempt 3)"));
+
+        // The CA comes back (same stored root, same address): both renew.
+        ca = new FakeCa(pki, tokens, 12).start(port);
+        await()
+            .atMost(WAIT)
+            .until(
+                () ->
+                    serverSource.current().orElseThrow() != heldServer
+                        && clientSource.current().orElseThrow() != heldClient);
+        load.awaitMore(20);
+      }
+      assertThat(serverIds.size()).isGreaterThanOrEqualTo(2);
+      assertThat(clientIds.size()).isGreaterThanOrEqualTo(2);
+      ManagedChannel fresh = channel(clientSource, SpiffePeerVerifier.anyOf(Set.of(PAYMENTS)));
+      try {
+        call(fresh);
+      } finally {
+        fresh.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+      Set<String> renewedClient =
+          clientIds.subList(1, clientIds.size()).stream()
+              .map(MutualTlsRotationIT::serial)
+              .collect(Collectors.toSet());
+      assertThat(renewedClient).contains(peerSerials.getLast());
+    } finally {
+      sourceLog.detachAppender(logged);
+      ca.stop();
+    }
   }
 }
