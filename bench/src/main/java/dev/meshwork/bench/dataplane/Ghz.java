@@ -20,10 +20,15 @@ import java.util.concurrent.TimeUnit;
 final class Ghz {
   private final Path binary;
   private final Path proto;
+  private final String cpus;
 
-  Ghz(Path binary, Path proto) {
+  /**
+   * @param cpus the CPU list ghz is pinned to with taskset (e.g. "0"), or null for no pinning
+   */
+  Ghz(Path binary, Path proto, String cpus) {
     this.binary = binary;
     this.proto = proto;
+    this.cpus = cpus;
   }
 
   /** Latencies in ms of every call, and the calls that failed. */
@@ -34,31 +39,34 @@ final class Ghz {
     Path out = work.resolve("ghz-" + System.nanoTime() + ".json");
     // A 1 KiB payload each way (the greeter echoes it).
     String payload = Base64.getEncoder().encodeToString(new byte[1024]);
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                binary.toString(),
-                "--insecure",
-                "--proto",
-                proto.toString(),
-                "--call",
-                "meshwork.demo.v1.Greeter.SayHello",
-                "-d",
-                "{\"name\":\"bench\",\"payload\":\"" + payload + "\"}",
-                "--rps",
-                Integer.toString(rate),
-                "--connections",
-                "4",
-                "--concurrency",
-                Integer.toString(Math.max(40, rate / 25)),
-                "--duration",
-                duration.toSeconds() + "s",
-                "--timeout",
-                "5s",
-                "--format",
-                "json",
-                "--output",
-                out.toString()));
+    List<String> cmd = new ArrayList<>();
+    if (cpus != null) {
+      cmd.addAll(List.of("taskset", "-c", cpus));
+    }
+    cmd.addAll(
+        List.of(
+            binary.toString(),
+            "--insecure",
+            "--proto",
+            proto.toString(),
+            "--call",
+            "meshwork.demo.v1.Greeter.SayHello",
+            "-d",
+            "{\"name\":\"bench\",\"payload\":\"" + payload + "\"}",
+            "--rps",
+            Integer.toString(rate),
+            "--connections",
+            "4",
+            "--concurrency",
+            Integer.toString(Math.max(40, rate / 25)),
+            "--duration",
+            duration.toSeconds() + "s",
+            "--timeout",
+            "5s",
+            "--format",
+            "json",
+            "--output",
+            out.toString()));
     if (authority != null) {
       cmd.addAll(List.of("--authority", authority));
     }

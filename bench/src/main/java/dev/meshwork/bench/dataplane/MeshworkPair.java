@@ -17,27 +17,65 @@ import java.util.List;
  * ({@link #SIDECAR_JVM}).
  */
 final class MeshworkPair extends ProxyPair {
-  /** The sidecar's production JVM settings: small fixed heap, serial GC, bounded code cache. */
-  static final List<String> SIDECAR_JVM =
-      List.of(
-          "-XX:+UseSerialGC",
-          "-Xms24m",
-          "-Xmx64m",
-          "-Xss256k",
-          "-XX:MaxMetaspaceSize=64m",
-          "-XX:ReservedCodeCacheSize=32m",
-          "-XX:MaxDirectMemorySize=64m",
-          "--enable-native-access=ALL-UNNAMED");
+  /**
+   * The sidecar's shipped JVM flags: the root pom's {@code meshwork.sidecar.jvmFlags}, the same the
+   * image, the injector template and meshctl demo use (see docs/benchmarks.md for each flag).
+   */
+  static List<String> shippedJvmFlags() {
+    // For experiments: MESHWORK_BENCH_SIDECAR_FLAGS replaces the shipped flags.
+    String override = System.getenv("MESHWORK_BENCH_SIDECAR_FLAGS");
+    if (override != null && !override.isBlank()) {
+      return List.of(override.trim().split("\\s+"));
+    }
+    try (var in = MeshworkPair.class.getResourceAsStream("/meshwork-sidecar-jvm.properties")) {
+      java.util.Properties p = new java.util.Properties();
+      p.load(in);
+      return List.of(p.getProperty("jvmFlags").trim().split("\\s+"));
+    } catch (java.io.IOException | NullPointerException e) {
+      throw new IllegalStateException(
+          "meshwork-sidecar-jvm.properties missing from the bench jar", e);
+    }
+  }
 
   private static final String CLIENT_IP = "127.0.30.1";
   private static final String SERVER_IP = "127.0.30.2";
-  private final String classpath = System.getProperty("java.class.path");
-  private final String javaBin = ProcessHandle.current().info().command().orElse("java");
+  private final Path sidecarJar;
+  private final List<String> jvmFlags;
+  private final List<String> sidecarArgs;
+  private final List<String> clientOnlyJvmFlags;
   private Double readyMs;
   private final List<Process> sidecars = new ArrayList<>();
 
-  MeshworkPair() {
-    super("meshwork");
+  /**
+   * @param sidecarJar the built {@code sidecar-proxy.jar} (its lib/ beside it), run as in
+   *     production
+   * @param jvmFlags the sidecar's JVM flags
+   */
+  MeshworkPair(String name, Path sidecarJar, List<String> jvmFlags) {
+    this(name, sidecarJar, jvmFlags, List.of(), List.of());
+  }
+
+  /**
+   * @param sidecarArgs extra sidecar arguments for both sidecars (e.g. {@code --telemetry false})
+   * @param clientOnlyJvmFlags extra JVM flags for the client-side sidecar only (the AOT training
+   *     run records one sidecar's cache)
+   */
+  MeshworkPair(
+      String name,
+      Path sidecarJar,
+      List<String> jvmFlags,
+      List<String> sidecarArgs,
+      List<String> clientOnlyJvmFlags) {
+    super(name);
+    this.sidecarJar = sidecarJar;
+    this.jvmFlags = jvmFlags;
+    this.sidecarArgs = sidecarArgs;
+    this.clientOnlyJvmFlags = clientOnlyJvmFlags;
+  }
+
+  /** The sidecar processes in start order: server side, then client side. */
+  List<Process> sidecars() {
+    return List.copyOf(sidecars);
   }
 
   @Override
@@ -64,25 +102,7 @@ final class MeshworkPair extends ProxyPair {
     int http = 25114;
     Process cp =
         spawn(
-            List.of(
-                javaBin,
-                "-XX:+UseSerialGC",
-                "-Xmx256m",
-                "-cp",
-                classpath,
-                "dev.meshwork.controlplane.ControlPlaneMain",
-                "--config-dir",
-                config.toString(),
-                "--grpc-port",
-                Integer.toString(grpc),
-                "--http-port",
-                Integer.toString(http),
-                // The control plane's CA issues both sidecars' certificates: the hop is mTLS,
-                // like the HAProxy and nginx pairs'.
-                "--ca-dir",
-                work.resolve("ca").toString(),
-                "--static-tokens",
-                tokens.toString()),
+            controlPlaneCommand(config, grpc, http, work, tokens),
             work.resolve("control-plane.log"));
     awaitPort("127.0.0.1", http, cp, Duration.ofSeconds(30));
 
@@ -107,17 +127,69 @@ final class MeshworkPair extends ProxyPair {
     return new Entry(CLIENT_IP + ":15001", "greeter.bench.svc.cluster.local:50051");
   }
 
+  /** The control plane fed from {@code config}, hosting the CA that issues every sidecar's cert. */
+  static List<String> controlPlaneCommand(Path config, int grpc, int http, Path work, Path tokens) {
+    return List.of(
+        ProcessHandle.current().info().command().orElse("java"),
+        "-XX:+UseSerialGC",
+        "-Xmx256m",
+        "-cp",
+        System.getProperty("java.class.path"),
+        "dev.meshwork.controlplane.ControlPlaneMain",
+        "--config-dir",
+        config.toString(),
+        "--grpc-port",
+        Integer.toString(grpc),
+        "--http-port",
+        Integer.toString(http),
+        // The control plane's CA issues the sidecars' certificates: the hop is mTLS, like the
+        // HAProxy and nginx pairs'.
+        "--ca-dir",
+        work.resolve("ca").toString(),
+        "--static-tokens",
+        tokens.toString());
+  }
+
   private void startSidecar(
       Path work, int xdsPort, String pod, String app, String ip, int statusPort, List<String> extra)
       throws Exception {
+    List<String> flags = new ArrayList<>(jvmFlags);
+    if (pod.startsWith("client")) {
+      flags.addAll(clientOnlyJvmFlags);
+    }
+    List<String> cmd = sidecarCommand(flags, sidecarJar, work, xdsPort, pod, app, ip, statusPort);
+    cmd.addAll(extra);
+    cmd.addAll(sidecarArgs);
+    Process p = spawn(cmd, work.resolve(pod + "-sidecar.log"));
+    sidecars.add(p);
+    awaitReady(p, "http://127.0.0.1:" + statusPort + "/ready", Duration.ofSeconds(30));
+  }
+
+  /**
+   * One sidecar in explicit mode, certificate from the control plane's CA with the token in {@code
+   * work/<pod>.token}; the caller adds its listeners.
+   */
+  static List<String> sidecarCommand(
+      List<String> jvmFlags,
+      Path jar,
+      Path work,
+      int xdsPort,
+      String pod,
+      String app,
+      String ip,
+      int statusPort) {
     List<String> cmd = new ArrayList<>();
-    cmd.add(javaBin);
-    cmd.addAll(SIDECAR_JVM);
+    cmd.add(ProcessHandle.current().info().command().orElse("java"));
+    cmd.addAll(jvmFlags);
+    // For profiling runs: e.g. MESHWORK_BENCH_SIDECAR_JVM="-XX:NativeMemoryTracking=summary".
+    String profiling = System.getenv("MESHWORK_BENCH_SIDECAR_JVM");
+    if (profiling != null && !profiling.isBlank()) {
+      cmd.addAll(List.of(profiling.trim().replace("{pod}", pod).split("\\s+")));
+    }
     cmd.addAll(
         List.of(
-            "-cp",
-            classpath,
-            "dev.meshwork.sidecar.SidecarMain",
+            "-jar",
+            jar.toString(),
             "run",
             "--xds",
             "localhost:" + xdsPort,
@@ -151,13 +223,10 @@ final class MeshworkPair extends ProxyPair {
             Integer.toString(statusPort),
             "--workers",
             "1"));
-    cmd.addAll(extra);
-    Process p = spawn(cmd, work.resolve(pod + "-sidecar.log"));
-    sidecars.add(p);
-    awaitReady(p, "http://127.0.0.1:" + statusPort + "/ready", Duration.ofSeconds(30));
+    return cmd;
   }
 
-  private static void awaitReady(Process p, String url, Duration timeout) throws Exception {
+  static void awaitReady(Process p, String url, Duration timeout) throws Exception {
     HttpClient http = HttpClient.newHttpClient();
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {

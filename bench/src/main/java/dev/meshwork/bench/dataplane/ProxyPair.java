@@ -22,6 +22,9 @@ abstract class ProxyPair implements AutoCloseable {
   final String name;
   final List<Process> processes = new ArrayList<>();
 
+  /** How long close() waits for a process after SIGTERM before killing it. */
+  Duration stopGrace = Duration.ofSeconds(5);
+
   ProxyPair(String name) {
     this.name = name;
   }
@@ -93,7 +96,7 @@ abstract class ProxyPair implements AutoCloseable {
       p.destroy();
     }
     for (Process p : processes) {
-      if (!p.waitFor(5, TimeUnit.SECONDS)) {
+      if (!p.waitFor(stopGrace.toMillis(), TimeUnit.MILLISECONDS)) {
         p.destroyForcibly().waitFor(2, TimeUnit.SECONDS);
       }
     }

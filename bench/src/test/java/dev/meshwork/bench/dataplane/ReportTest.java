@@ -11,6 +11,7 @@ class ReportTest {
     return new DataPlaneBench.Row(
         "dataplane",
         path,
+        null,
         1000,
         0.5,
         0.8,
@@ -21,7 +22,9 @@ class ReportTest {
         0L,
         10_000L,
         path.equals("direct") ? null : 0.1,
-        null,
+        path.equals("direct") ? null : 30.0,
+        path.equals("direct") ? null : 70.0,
+        path.equals("meshwork") ? 250.0 : null,
         null,
         null,
         null);
@@ -34,12 +37,29 @@ class ReportTest {
             new Machine(2, "Linux 6", "25", "cpu"),
             "abc123",
             List.of(row("direct", 1.0, null), row("meshwork", 1.6, 0.6), row("haproxy", 1.4, 0.4)));
-    String md = Report.markdown(r, true);
+    String md = Report.markdown(r, true, "-XX:+UseSerialGC");
     assertThat(md)
         .contains("### 1,000 calls/s")
         .contains("| meshwork | 0.500 | 0.800 | 1.600 | 2.600 | 3.600 | 0.600 | 0 | 0.100 |")
         .contains("Added p99, Meshwork over HAProxy: **1.50** (goal <= 1.0).")
-        .contains("Commit `abc123`");
+        .contains("Commit `abc123`")
+        .contains("`-XX:+UseSerialGC`");
+  }
+
+  @Test
+  void goalsSayWhatIsMetAndWhatIsNot() {
+    DataPlaneBench.Results r =
+        new DataPlaneBench.Results(
+            new Machine(2, "Linux 6", "25", "cpu"),
+            "abc123",
+            List.of(row("direct", 1.0, null), row("meshwork", 1.6, 0.6), row("haproxy", 1.4, 0.4)));
+    assertThat(Report.goals(r))
+        .contains("| added p99 at 1,000/s, Meshwork / HAProxy | <= 1.0 | 1.500 | no |")
+        .contains("| added p99 at 1,000/s, Meshwork (ms) | <= 0.5 | 0.600 | no |")
+        .contains("| sidecar CPU, core-s per 1,000 calls (at 1,000/s) | <= 0.10 | 0.100 | yes |")
+        .contains("| sidecar RSS idle (MiB) | <= 40 | 30.000 | yes |")
+        .contains("| sidecar RSS at 1,000/s (MiB) | <= 60 | 70.000 | no |")
+        .contains("| start to ready (ms) | <= 300 | 250.000 | yes |");
   }
 
   @Test

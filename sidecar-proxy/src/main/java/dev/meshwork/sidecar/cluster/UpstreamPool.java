@@ -18,6 +18,7 @@ import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2SettingsFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
@@ -138,6 +139,8 @@ public final class UpstreamPool {
                       ch.pipeline().addLast(ssl.newHandler(ch.alloc(), ep.host(), ep.port()));
                     }
                     ch.pipeline()
+                        // One flush per event-loop turn, not one per frame (see Http2Frontend).
+                        .addLast(new FlushConsolidationHandler(256, true))
                         .addLast(codec)
                         .addLast(new Http2MultiplexHandler(new RejectPushHandler()))
                         .addLast(new ConnectionEvents(() -> holder[0]));
