@@ -275,12 +275,10 @@ public final class Sidecar implements AutoCloseable {
    */
   public void drain() {
     log.info("sidecar.drain timeout={}", config.limits().drainTimeout());
-    for (ProxyListener l : listeners) {
-      try {
-        l.drain(config.limits().drainTimeout());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+    try {
+      ProxyListener.drainAll(listeners, config.limits().drainTimeout());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
     close();
   }

@@ -91,7 +91,7 @@ public record SidecarConfig(
         --initial-window BYTES        HTTP/2 stream window, default 1048576
         --idle-timeout SECONDS        idle downstream connections are closed, default 600
         --connect-timeout MILLIS      upstream connect timeout, default 2000
-        --drain-timeout SECONDS       time for calls in flight after SIGTERM, default 20
+        --drain-timeout SECONDS       time for calls in flight after SIGTERM, default 5
         --otlp-endpoint URL           OTLP/gRPC receiver for metrics and spans, e.g. http://collector:4317
                                       (default $OTEL_EXPORTER_OTLP_ENDPOINT; none: metrics on /metrics only, no spans)
         --trace-sampling SHARE        share of new traces recorded, 0..1 (default 0.01; a caller's decision is kept)

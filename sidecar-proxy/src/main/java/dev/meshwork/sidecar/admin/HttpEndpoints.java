@@ -85,7 +85,10 @@ public final class HttpEndpoints implements AutoCloseable {
 
   @Override
   public void close() {
-    server.close().syncUninterruptibly();
+    // Idempotent: a drained sidecar is closed again by whoever owns it.
+    if (server.isOpen()) {
+      server.close().syncUninterruptibly();
+    }
   }
 
   private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {

@@ -32,7 +32,7 @@ public record ProxyLimits(
           1024 * 1024,
           Duration.ofMinutes(10),
           Duration.ofSeconds(2),
-          Duration.ofSeconds(20),
+          Duration.ofSeconds(5),
           64 * 1024,
           3);
 }

@@ -6,10 +6,14 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.ChannelGroupFuture;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,8 +94,31 @@ public final class ProxyListener {
    * {@code bound} has passed.
    */
   public void drain(Duration bound) throws InterruptedException {
-    server.close().sync();
-    log.info("listener.draining name={} connections={}", name, connections.size());
-    connections.close().await(bound.toMillis());
+    drainAll(List.of(this), bound);
+  }
+
+  /**
+   * The SIGTERM path for several listeners under one bound: all stop accepting at once, then every
+   * connection gets GOAWAY at once (new calls go elsewhere, calls in flight finish), and this
+   * returns when all connections are closed or {@code bound} has passed, whichever is first.
+   */
+  public static void drainAll(List<ProxyListener> listeners, Duration bound)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + bound.toNanos();
+    for (ProxyListener l : listeners) {
+      l.server.close().sync();
+    }
+    List<ChannelGroupFuture> closing = new ArrayList<>();
+    for (ProxyListener l : listeners) {
+      log.info("listener.draining name={} connections={}", l.name, l.connections.size());
+      closing.add(l.connections.close());
+    }
+    for (ChannelGroupFuture f : closing) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0 || !f.await(left, TimeUnit.NANOSECONDS)) {
+        log.warn("listener.drain.timeout bound={} (calls still in flight are cut)", bound);
+        return;
+      }
+    }
   }
 }

@@ -288,6 +288,9 @@ public final class XdsClient implements AutoCloseable {
 
   @Override
   public void close() {
+    if (closed) {
+      return;
+    }
     closed = true;
     executor.execute(
         () -> {
