@@ -88,7 +88,9 @@ public final class DataPlaneBench {
                 : quick ? List.of(500, 1000) : List.of(500, 1000, 5000),
             Duration.ofSeconds(Long.parseLong(a.getOrDefault("seconds", quick ? "8" : "20"))),
             Duration.ofSeconds(quick ? 4 : 10),
-            quick ? List.of(1000, 2000, 4000) : List.of(1000, 2000, 3000, 4000, 6000, 8000),
+            quick
+                ? List.of(500, 1000, 2000)
+                : List.of(250, 500, 1000, 1500, 2000, 3000, 4000, 6000),
             Duration.ofSeconds(quick ? 4 : 6),
             a.containsKey("paths") ? List.of(a.get("paths").split(",")) : List.of());
     boolean partial = !plan.only().isEmpty() || a.containsKey("rates");
@@ -142,7 +144,7 @@ public final class DataPlaneBench {
     } finally {
       greeter.shutdownNow();
     }
-    if (!partial && !a.containsKey("no-rollout")) {
+    if ((!partial && !a.containsKey("no-rollout")) || plan.only().contains("rollout")) {
       rows.addAll(RolloutScenario.run(home, sidecarJar, flags, work, quick));
     }
     Results results = new Results(Machine.current(home), Machine.commit(home), rows);

@@ -168,7 +168,7 @@ record DemoTopology(List<Component> components, Map<String, String> adminUrls) {
       components.add(
           new Component(
               pod.name() + "-sidecar",
-              javaJar(jars.sidecar(), sidecar),
+              sidecarJar(jars.sidecar(), sidecar),
               "http://127.0.0.1:" + statusPort + "/ready",
               false));
       admin.put(pod.name() + " sidecar admin", "http://127.0.0.1:" + adminPort + "/");
@@ -259,6 +259,23 @@ record DemoTopology(List<Component> components, Map<String, String> adminUrls) {
 
   private static List<String> javaJar(Path jar, List<String> args) {
     List<String> cmd = jvm();
+    cmd.add("-jar");
+    cmd.add(jar.toString());
+    cmd.addAll(args);
+    return cmd;
+  }
+
+  /** A sidecar with the JVM flags it ships with (the root pom's meshwork.sidecar.jvmFlags). */
+  private static List<String> sidecarJar(Path jar, List<String> args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(ProcessHandle.current().info().command().orElse("java"));
+    try (var in = DemoTopology.class.getResourceAsStream("/meshwork-sidecar-jvm.properties")) {
+      java.util.Properties p = new java.util.Properties();
+      p.load(in);
+      cmd.addAll(List.of(p.getProperty("jvmFlags").trim().split("\\s+")));
+    } catch (IOException | NullPointerException e) {
+      throw new IllegalStateException("meshwork-sidecar-jvm.properties missing from meshctl", e);
+    }
     cmd.add("-jar");
     cmd.add(jar.toString());
     cmd.addAll(args);
