@@ -148,11 +148,12 @@ public final class ControlPlane implements AutoCloseable {
       statusWriter.close();
     }
     http.close();
-    publisher.close();
+    // Streams first: a stream closing tells the publisher, which must still be running.
     try {
       xds.close();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    publisher.close();
   }
 }

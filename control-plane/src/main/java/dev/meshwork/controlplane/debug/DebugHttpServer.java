@@ -158,6 +158,12 @@ public final class DebugHttpServer implements AutoCloseable {
                 "modelGeneration",
                 num(publisher.currentModel() == null ? 0 : publisher.currentModel().generation()))
             .putFields("nacks", num(registry.nackCount()))
+            .putFields("pushes", num(publisher.pushCount()))
+            .putFields(
+                "lastPushMs",
+                Value.newBuilder()
+                    .setNumberValue(publisher.lastPushDuration().toNanos() / 1e6)
+                    .build())
             .putFields("proxies", Value.newBuilder().setListValue(list).build())
             .build();
     return print(out);

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -41,6 +42,20 @@ public final class DirectoryConfigSource implements ConfigSource {
   // Confined to the debouncer's thread.
   private final Map<Path, List<HasMetadata>> lastGood = new HashMap<>();
   private final Map<Path, String> lastError = new HashMap<>();
+  // What each file looked like when last read: unchanged files are not parsed again, so one edit
+  // in a folder of thousands of objects costs one file's parse.
+  private final Map<Path, FileStamp> lastRead = new HashMap<>();
+
+  private record FileStamp(Object key, long modifiedNanos, long size) {
+    static FileStamp of(Path f) throws IOException {
+      BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class);
+      return new FileStamp(
+          a.fileKey(),
+          a.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS),
+          a.size());
+    }
+  }
+
   private volatile Consumer<RawConfig> sink;
   private volatile WatchService watcher;
   private volatile Thread watchThread;
@@ -106,8 +121,21 @@ public final class DirectoryConfigSource implements ConfigSource {
     }
     lastGood.keySet().retainAll(files);
     lastError.keySet().retainAll(files);
+    lastRead.keySet().retainAll(files);
     for (Path f : files) {
+      FileStamp stamp;
+      try {
+        stamp = FileStamp.of(f);
+      } catch (IOException e) {
+        stamp = null; // vanished or unreadable: let loadFile report it
+      }
+      if (stamp != null && stamp.equals(lastRead.get(f))) {
+        continue;
+      }
       loadFile(f);
+      if (stamp != null) {
+        lastRead.put(f, stamp);
+      }
     }
     Map<String, HasMetadata> objects = new LinkedHashMap<>();
     for (Path f : files) {

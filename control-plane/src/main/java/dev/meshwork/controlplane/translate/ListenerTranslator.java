@@ -34,8 +34,11 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -171,18 +174,36 @@ public final class ListenerTranslator {
   /** The workload's container ports plus every port a Service's endpoints use on this pod. */
   static List<Integer> inboundPorts(MeshModel model, Workload w) {
     TreeSet<Integer> ports = new TreeSet<>(w.containerPorts());
-    for (MeshService svc : model.services().values()) {
-      if (!svc.key().namespace().equals(w.namespace())) {
-        continue;
+    ports.addAll(EndpointPorts.of(model).getOrDefault(w.key(), Set.of()));
+    return List.copyOf(ports);
+  }
+
+  /**
+   * Endpoint ports by {@code <namespace>/<pod>}, built once per model rather than by scanning every
+   * endpoint for every proxy (10,000 endpoints times 1,000 proxies per push).
+   */
+  private record EndpointPorts(MeshModel model, Map<String, Set<Integer>> byPod) {
+    private static volatile EndpointPorts last;
+
+    static Map<String, Set<Integer>> of(MeshModel model) {
+      EndpointPorts l = last;
+      if (l != null && l.model == model) {
+        return l.byPod;
       }
-      for (List<Endpoint> eps : svc.endpointsByPort().values()) {
-        for (Endpoint e : eps) {
-          if (e.pod().equals(w.pod())) {
-            ports.add(e.port());
+      Map<String, Set<Integer>> byPod = new HashMap<>();
+      for (MeshService svc : model.services().values()) {
+        for (List<Endpoint> eps : svc.endpointsByPort().values()) {
+          for (Endpoint e : eps) {
+            if (!e.pod().isEmpty()) {
+              byPod
+                  .computeIfAbsent(svc.key().namespace() + "/" + e.pod(), k -> new TreeSet<>())
+                  .add(e.port());
+            }
           }
         }
       }
+      last = new EndpointPorts(model, byPod);
+      return byPod;
     }
-    return List.copyOf(ports);
   }
 }

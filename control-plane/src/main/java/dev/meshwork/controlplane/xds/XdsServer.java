@@ -8,7 +8,9 @@ import io.envoyproxy.controlplane.cache.Response;
 import io.envoyproxy.controlplane.cache.Watch;
 import io.envoyproxy.controlplane.cache.XdsRequest;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
+import io.envoyproxy.controlplane.server.DefaultExecutorGroup;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
+import io.envoyproxy.controlplane.server.serializer.CachedProtoResourcesSerializer;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
@@ -50,7 +52,15 @@ public final class XdsServer implements AutoCloseable {
     this.registry = new ProxyRegistry();
     // Group snapshots by node.id: one snapshot per proxy, as the contract says.
     this.cache = new SimpleCache<>(node -> node.getId());
-    V3DiscoveryServer discovery = new V3DiscoveryServer(registry, answerWithWhatExists(cache));
+    // The cached serializer packs each resource into an Any once and shares it across every
+    // proxy's response (and the copy each stream keeps): without it 1,000 proxies hold 1,000
+    // serialized copies of the same config.
+    V3DiscoveryServer discovery =
+        new V3DiscoveryServer(
+            List.of(registry),
+            answerWithWhatExists(cache),
+            new DefaultExecutorGroup(),
+            new CachedProtoResourcesSerializer());
     HealthStatusManager health = new HealthStatusManager();
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(address, credentials)
