@@ -3,7 +3,6 @@ package dev.meshwork.sidecar.listener;
 import dev.meshwork.sidecar.cluster.Endpoint;
 import dev.meshwork.sidecar.lb.LoadBalancer;
 import dev.meshwork.sidecar.route.HeaderMutations;
-import dev.meshwork.sidecar.route.Route;
 import java.time.Duration;
 import java.util.List;
 
@@ -13,6 +12,7 @@ import java.util.List;
  *
  * @param timeout route timeout, or null
  * @param tls true when the upstream hop must be mTLS
+ * @param mirrors the clusters this call is copied to (empty for most calls)
  */
 public record CallTarget(
     String cluster,
@@ -22,7 +22,23 @@ public record CallTarget(
     Duration timeout,
     int connectTimeoutMillis,
     boolean tls,
-    List<Route.Mirror> mirrors) {
+    List<Mirror> mirrors) {
+
+  /**
+   * A cluster that gets a fire-and-forget copy of this call (already sampled by the route's
+   * percentage), with what is needed to reach one of its endpoints.
+   */
+  public record Mirror(
+      String cluster,
+      List<Endpoint> endpoints,
+      LoadBalancer lb,
+      int connectTimeoutMillis,
+      boolean tls) {
+    public Mirror {
+      endpoints = List.copyOf(endpoints);
+    }
+  }
+
   public CallTarget {
     endpoints = List.copyOf(endpoints);
     mirrors = List.copyOf(mirrors);

@@ -122,6 +122,8 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
   private Attempt current;
   private final ArrayDeque<Frame> queue = new ArrayDeque<>();
   private List<Frame> replay = new ArrayList<>();
+  // Fire-and-forget copies of this call (request_mirror_policies); empty for most calls.
+  private List<RequestMirror> mirrors = List.of();
   private int replayBytes;
   private boolean started;
   private boolean requestEnded;
@@ -185,6 +187,13 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     requestEnded |= f.endStream();
+    for (RequestMirror m : mirrors) {
+      if (msg instanceof Http2DataFrame d) {
+        m.sendData(d);
+      } else {
+        m.send(new DefaultHttp2HeadersFrame(f.headers(), f.endStream()));
+      }
+    }
     enqueue(f);
   }
 
@@ -241,13 +250,27 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
     // Read nothing more until an upstream stream is ready to take it.
     down.config().setAutoRead(false);
     enqueue(new Frame(up, null, h.isEndStream()));
+    startMirrors(up, h.isEndStream());
     startAttempt();
+  }
+
+  private void startMirrors(Http2Headers up, boolean endStream) {
+    if (target.mirrors().isEmpty()) {
+      return;
+    }
+    mirrors = new ArrayList<>(target.mirrors().size());
+    for (CallTarget.Mirror m : target.mirrors()) {
+      mirrors.add(RequestMirror.start(pool, m, up, endStream, clientTls));
+    }
   }
 
   private void onDownstreamReset(long code) {
     Attempt a = current;
     closed = true;
     call.end(ResponseFlag.DOWNSTREAM_CANCELLED);
+    for (RequestMirror m : mirrors) {
+      m.abandon("the caller cancelled");
+    }
     if (a != null && a.ch != null && a.ch.isActive() && !a.ended) {
       // Forward the caller's cancellation with its own error code.
       a.ch.writeAndFlush(new DefaultHttp2ResetFrame(code));
@@ -561,7 +584,7 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
 
   // ---------------------------------------------------------------- headers
 
-  private static Http2Headers copyHeaders(Http2Headers in) {
+  static Http2Headers copyHeaders(Http2Headers in) {
     DefaultHttp2Headers out = new DefaultHttp2Headers(false, in.size());
     for (Map.Entry<CharSequence, CharSequence> e : in) {
       CharSequence name = e.getKey();

@@ -10,7 +10,10 @@ import dev.meshwork.sidecar.listener.OriginalDst;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http2.Http2Headers;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Outbound routing by xDS: the {@code :authority} picks the listener and virtual host, the path and
@@ -66,6 +69,33 @@ public record XdsRouter(Balancers balancers, String defaultAuthority) implements
         route.timeout(),
         (int) Math.min(Integer.MAX_VALUE, cluster.connectTimeout().toMillis()),
         cluster.upstreamTls(),
-        route.mirrors());
+        mirrors(snapshot, route));
+  }
+
+  /** The route's mirrors this call is copied to: sampled by percentage, clusters resolved. */
+  private List<CallTarget.Mirror> mirrors(SidecarSnapshot snapshot, Route route) {
+    if (route.mirrors().isEmpty()) {
+      return List.of();
+    }
+    List<CallTarget.Mirror> out = new ArrayList<>(route.mirrors().size());
+    for (Route.Mirror m : route.mirrors()) {
+      if (m.percent() < 100 && ThreadLocalRandom.current().nextDouble(100) >= m.percent()) {
+        continue;
+      }
+      // A mirror cluster not (yet) known is skipped: a copy must never fail the call.
+      snapshot
+          .clusters()
+          .cluster(m.cluster())
+          .ifPresent(
+              c ->
+                  out.add(
+                      new CallTarget.Mirror(
+                          c.name(),
+                          snapshot.clusters().endpointsOf(c.name()),
+                          balancers.forCluster(c.name(), c.lbPolicy()),
+                          (int) Math.min(Integer.MAX_VALUE, c.connectTimeout().toMillis()),
+                          c.upstreamTls())));
+    }
+    return out;
   }
 }
