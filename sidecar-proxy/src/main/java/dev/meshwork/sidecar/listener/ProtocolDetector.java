@@ -1,5 +1,6 @@
 package dev.meshwork.sidecar.listener;
 
+import dev.meshwork.sidecar.telemetry.ConnectionCounter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
@@ -116,6 +117,15 @@ public final class ProtocolDetector extends ByteToMessageDecoder {
     return mode == null || mode.plaintext();
   }
 
+  /** Whether the sidecar terminates mutual TLS for the destination port (not DISABLE). */
+  private boolean tlsAllowed(ChannelHandlerContext ctx, Optional<InetSocketAddress> dst) {
+    int port =
+        dst.map(InetSocketAddress::getPort)
+            .orElseGet(() -> ((InetSocketAddress) ctx.channel().localAddress()).getPort());
+    var mode = proxy.snapshots().get().inbound().ports().get(port);
+    return mode == null || mode.tls();
+  }
+
   private void decide(ChannelHandlerContext ctx, Protocol p) {
     if (ctx.isRemoved()) {
       return;
@@ -137,10 +147,26 @@ public final class ProtocolDetector extends ByteToMessageDecoder {
     switch (p) {
       case H2C -> Http2Frontend.configure(pipeline, proxy);
       case TLS -> {
-        if (proxy.serverTls() != null && proxy.serverTls().get() != null) {
+        if (proxy.enforceInboundPolicy() && !tlsAllowed(ctx, dst)) {
+          // PeerAuthentication DISABLE: the mesh does not terminate TLS on this port; the app's own
+          // TLS (if any) passes through untouched.
+          if (dst.isEmpty()) {
+            log.info(
+                "inbound.mtls.refused remote={} reason=peer authentication DISABLE on this port",
+                ctx.channel().remoteAddress());
+            ctx.close();
+            return;
+          }
+          pipeline.addLast(
+              ConnectionCounter.NAME, ConnectionCounter.of(proxy.observer(), dst.get()));
+          TcpPassthrough.install(
+              pipeline, dst.get(), proxy.socketChannel(), connectTimeoutMillis());
+        } else if (proxy.serverTls() != null && proxy.serverTls().get() != null) {
           pipeline.addLast(proxy.serverTls().get().newHandler(ctx.alloc()));
           pipeline.addLast(new AlpnH2Handler(proxy));
         } else if (dst.isPresent()) {
+          pipeline.addLast(
+              ConnectionCounter.NAME, ConnectionCounter.of(proxy.observer(), dst.get()));
           TcpPassthrough.install(
               pipeline, dst.get(), proxy.socketChannel(), connectTimeoutMillis());
         } else {
@@ -151,6 +177,8 @@ public final class ProtocolDetector extends ByteToMessageDecoder {
       }
       default -> {
         if (dst.isPresent()) {
+          pipeline.addLast(
+              ConnectionCounter.NAME, ConnectionCounter.of(proxy.observer(), dst.get()));
           TcpPassthrough.install(
               pipeline, dst.get(), proxy.socketChannel(), connectTimeoutMillis());
         } else {

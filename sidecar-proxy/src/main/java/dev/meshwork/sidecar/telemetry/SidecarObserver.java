@@ -107,8 +107,17 @@ public final class SidecarObserver implements TrafficObserver {
   public ObservedConnection connection(InetSocketAddress destination) {
     // A passthrough connection shows only an address; no label may hold an IP, so the service
     // is unknown here.
-    String service = "unknown";
-    tcp.opened(direction.label, service);
+    boolean in = direction == Direction.INBOUND;
+    io.opentelemetry.api.common.Attributes labels =
+        tcp.attributes(
+            new TcpMetrics.Peers(
+                direction.label,
+                in ? "unknown" : self.workload(),
+                in ? "unknown" : self.namespace(),
+                in ? self.workload() : "unknown",
+                in ? self.namespace() : "unknown",
+                "unknown"));
+    tcp.opened(labels);
     return new ObservedConnection() {
       private long sent;
       private long received;
@@ -128,7 +137,7 @@ public final class SidecarObserver implements TrafficObserver {
       public void closed() {
         if (!closed) {
           closed = true;
-          tcp.closed(direction.label, service, sent, received);
+          tcp.closed(labels, sent, received);
         }
       }
     };

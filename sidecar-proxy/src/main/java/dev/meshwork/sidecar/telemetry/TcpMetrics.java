@@ -15,6 +15,24 @@ public final class TcpMetrics {
   static final AttributeKey<String> DIRECTION = AttributeKey.stringKey("direction");
   static final AttributeKey<String> DESTINATION_SERVICE =
       AttributeKey.stringKey("destination_service");
+  static final AttributeKey<String> SOURCE_WORKLOAD = AttributeKey.stringKey("source_workload");
+  static final AttributeKey<String> SOURCE_NAMESPACE = AttributeKey.stringKey("source_namespace");
+  static final AttributeKey<String> DESTINATION_WORKLOAD =
+      AttributeKey.stringKey("destination_workload");
+  static final AttributeKey<String> DESTINATION_NAMESPACE =
+      AttributeKey.stringKey("destination_namespace");
+
+  /**
+   * Who a passed-through connection is between, as far as the sidecar knows: its own workload on
+   * one side; {@code unknown} for the other (a passthrough connection shows only an address).
+   */
+  public record Peers(
+      String direction,
+      String sourceWorkload,
+      String sourceNamespace,
+      String destinationWorkload,
+      String destinationNamespace,
+      String destinationService) {}
 
   private final LongCounter opened;
   private final LongCounter closed;
@@ -42,19 +60,25 @@ public final class TcpMetrics {
     services = new LabelBudget(labelLimit);
   }
 
-  private Attributes attributes(String direction, String destinationService) {
-    return Attributes.of(
-        DIRECTION, direction, DESTINATION_SERVICE, services.admit(destinationService));
+  /** The labels of a connection's series; compute once per connection. */
+  public Attributes attributes(Peers p) {
+    return Attributes.builder()
+        .put(DIRECTION, p.direction())
+        .put(SOURCE_WORKLOAD, p.sourceWorkload())
+        .put(SOURCE_NAMESPACE, p.sourceNamespace())
+        .put(DESTINATION_WORKLOAD, p.destinationWorkload())
+        .put(DESTINATION_NAMESPACE, p.destinationNamespace())
+        .put(DESTINATION_SERVICE, services.admit(p.destinationService()))
+        .build();
   }
 
-  public void opened(String direction, String destinationService) {
-    opened.add(1, attributes(direction, destinationService));
+  public void opened(Attributes connection) {
+    opened.add(1, connection);
   }
 
   /** Records a connection's end with the bytes it carried each way. */
-  public void closed(
-      String direction, String destinationService, long bytesSent, long bytesReceived) {
-    Attributes a = attributes(direction, destinationService);
+  public void closed(Attributes connection, long bytesSent, long bytesReceived) {
+    Attributes a = connection;
     closed.add(1, a);
     sent.add(bytesSent, a);
     received.add(bytesReceived, a);

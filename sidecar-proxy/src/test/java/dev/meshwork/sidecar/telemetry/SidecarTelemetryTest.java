@@ -89,8 +89,18 @@ class SidecarTelemetryTest {
     try (SidecarTelemetry t =
         new SidecarTelemetry(
             new SidecarTelemetry.WorkloadInfo("demo", "db-a", "db"), Optional.empty(), 10)) {
-      t.tcp().opened("outbound", "db.demo.svc.cluster.local");
-      t.tcp().closed("outbound", "db.demo.svc.cluster.local", 1200, 34);
+      var labels =
+          t.tcp()
+              .attributes(
+                  new TcpMetrics.Peers(
+                      "outbound",
+                      "api",
+                      "demo",
+                      "unknown",
+                      "unknown",
+                      "db.demo.svc.cluster.local"));
+      t.tcp().opened(labels);
+      t.tcp().closed(labels, 1200, 34);
       String text = scrape(t);
       assertThat(text)
           .containsPattern("meshwork_tcp_connections_opened_total\\{.*\\} 1\\.0")
