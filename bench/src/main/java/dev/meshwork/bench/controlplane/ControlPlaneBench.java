@@ -43,6 +43,10 @@ public final class ControlPlaneBench {
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--quick")) {
         a.put("quick", "true");
+      } else if (args[i].equals("--delta")) {
+        a.put("xds", "delta");
+      } else if (args[i].equals("--sotw")) {
+        a.put("xds", "sotw");
       } else if (args[i].startsWith("--") && i + 1 < args.length) {
         a.put(args[i].substring(2), args[++i]);
       } else {
@@ -53,6 +57,7 @@ public final class ControlPlaneBench {
       }
     }
     boolean quick = a.containsKey("quick");
+    boolean delta = "delta".equals(a.getOrDefault("xds", "sotw"));
     Path home = Path.of(a.getOrDefault("home", ".")).toAbsolutePath().normalize();
     int services = Integer.parseInt(a.getOrDefault("services", quick ? "100" : "1000"));
     int endpoints = Integer.parseInt(a.getOrDefault("endpoints", quick ? "1000" : "10000"));
@@ -60,22 +65,22 @@ public final class ControlPlaneBench {
     boolean custom =
         a.containsKey("services") || a.containsKey("endpoints") || a.containsKey("proxies");
 
-    Result r = run(services, endpoints, proxies);
+    Result r = run(services, endpoints, proxies, delta);
     System.out.println(r);
     if (custom) {
       System.out.println("custom size: results not written");
       return;
     }
     Path json = home.resolve("bench/results/" + (quick ? "quick.json" : "latest.json"));
-    ResultsFile.mergeRow(json, r.toRow(), home);
+    List<Map<String, Object>> rows = ResultsFile.mergeRow(json, r.toRow(), home);
     if (!quick) {
-      ResultsFile.mergeSection(home.resolve("docs/benchmarks.md"), r.markdown());
+      ResultsFile.mergeSection(home.resolve("docs/benchmarks.md"), markdown(rows));
     }
     System.out.println("results: " + json + (quick ? "" : ", report: docs/benchmarks.md"));
     System.exit(0); // gRPC's and Netty's non-daemon threads
   }
 
-  static Result run(int services, int endpoints, int proxyCount) throws Exception {
+  static Result run(int services, int endpoints, int proxyCount, boolean delta) throws Exception {
     Path work = Files.createTempDirectory("meshwork-cp-bench-");
     Path config = work.resolve("config");
     Path log = work.resolve("control-plane.log");
@@ -94,8 +99,8 @@ public final class ControlPlaneBench {
     ExecutorService callbacks = Executors.newFixedThreadPool(2);
     ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor();
     List<ManagedChannel> channels = new ArrayList<>();
-    List<SimulatedProxy> proxies = new ArrayList<>();
-    Result r = new Result(services, folder.endpoints(), proxyCount);
+    List<BenchProxy> proxies = new ArrayList<>();
+    Result r = new Result(services, folder.endpoints(), proxyCount, delta);
     try {
       for (int i = 0; i < proxyCount; i++) {
         int svc = i % services;
@@ -106,20 +111,21 @@ public final class ControlPlaneBench {
                 .maxInboundMessageSize(256 << 20)
                 .build();
         channels.add(ch);
-        proxies.add(
-            new SimulatedProxy(
+        var node =
+            SimulatedProxy.node(
                 MeshFolder.namespace(svc),
                 MeshFolder.pod(svc, i / services),
-                MeshFolder.service(svc),
-                ch,
-                retries,
-                needless));
+                MeshFolder.service(svc));
+        proxies.add(
+            delta
+                ? new DeltaProxy(node, ch, retries, needless)
+                : new SimulatedProxy(node, ch, retries, needless));
       }
 
       // Cold sync: every proxy connects at once with nothing.
       double cpu0 = cp.cpuSeconds();
       long t0 = System.nanoTime();
-      proxies.forEach(SimulatedProxy::start);
+      proxies.forEach(BenchProxy::start);
       Map<String, String> synced = awaitAll(proxies, SimulatedProxy.TYPES, v -> true);
       r.coldSyncMs = lastAck(proxies, SimulatedProxy.TYPES, t0);
       System.err.printf("controlplane: cold sync %.0f ms%n", r.coldSyncMs);
@@ -155,7 +161,7 @@ public final class ControlPlaneBench {
       r.needlessPushes = needless.get() - needlessBefore;
       return r;
     } finally {
-      proxies.forEach(SimulatedProxy::close);
+      proxies.forEach(BenchProxy::close);
       channels.forEach(ManagedChannel::shutdownNow);
       callbacks.shutdownNow();
       retries.shutdownNow();
@@ -168,7 +174,7 @@ public final class ControlPlaneBench {
    */
   private static double change(
       ControlPlaneProcess cp,
-      List<SimulatedProxy> proxies,
+      List<BenchProxy> proxies,
       Map<String, String> before,
       String type,
       Runnable edit,
@@ -199,7 +205,7 @@ public final class ControlPlaneBench {
    * {@code wanted}, and nothing moves for {@link #SETTLE}; returns the first proxy's versions.
    */
   private static Map<String, String> awaitAll(
-      List<SimulatedProxy> proxies, List<String> types, Predicate<Map<String, String>> wanted)
+      List<BenchProxy> proxies, List<String> types, Predicate<Map<String, String>> wanted)
       throws InterruptedException {
     long deadline = System.nanoTime() + PHASE_TIMEOUT.toNanos();
     Map<String, String> stableSince = null;
@@ -207,7 +213,7 @@ public final class ControlPlaneBench {
     long responses = -1;
     while (System.nanoTime() < deadline) {
       Map<String, String> common = common(proxies, types);
-      long total = proxies.stream().mapToLong(SimulatedProxy::responses).sum();
+      long total = proxies.stream().mapToLong(BenchProxy::responses).sum();
       if (common != null && wanted.test(common)) {
         if (common.equals(stableSince) && total == responses) {
           if (System.nanoTime() - stableAt >= SETTLE.toNanos()) {
@@ -228,12 +234,12 @@ public final class ControlPlaneBench {
   }
 
   /** The version every proxy ACKed for each type, or null while they differ or miss one. */
-  private static Map<String, String> common(List<SimulatedProxy> proxies, List<String> types) {
+  private static Map<String, String> common(List<BenchProxy> proxies, List<String> types) {
     Map<String, String> out = new HashMap<>();
     for (String t : types) {
       String v = null;
-      for (SimulatedProxy p : proxies) {
-        String acked = p.type(t).acked;
+      for (BenchProxy p : proxies) {
+        String acked = p.acked(t);
         if (acked.isEmpty() || (v != null && !v.equals(acked))) {
           return null;
         }
@@ -244,17 +250,17 @@ public final class ControlPlaneBench {
     return out;
   }
 
-  static Map<String, String> versions(SimulatedProxy p) {
+  static Map<String, String> versions(BenchProxy p) {
     Map<String, String> out = new HashMap<>();
-    SimulatedProxy.TYPES.forEach(t -> out.put(t, p.type(t).acked));
+    SimulatedProxy.TYPES.forEach(t -> out.put(t, p.acked(t)));
     return out;
   }
 
-  private static double lastAck(List<SimulatedProxy> proxies, List<String> types, long t0) {
+  private static double lastAck(List<BenchProxy> proxies, List<String> types, long t0) {
     long last = t0;
-    for (SimulatedProxy p : proxies) {
+    for (BenchProxy p : proxies) {
       for (String t : types) {
-        last = Math.max(last, p.type(t).ackedAtNanos);
+        last = Math.max(last, p.ackedAtNanos(t));
       }
     }
     return (last - t0) / 1e6;
@@ -265,12 +271,12 @@ public final class ControlPlaneBench {
    * versions equal to those the proxy holds (when they are equal nothing needs sending: the state
    * of the world protocol compares versions).
    */
-  private static double awaitResync(ControlPlaneProcess cp, List<SimulatedProxy> proxies, long t0)
+  private static double awaitResync(ControlPlaneProcess cp, List<BenchProxy> proxies, long t0)
       throws Exception {
     long deadline = System.nanoTime() + PHASE_TIMEOUT.toNanos();
     int inSync = 0;
     int listed = 0;
-    Map<String, SimulatedProxy> byId = new HashMap<>();
+    Map<String, BenchProxy> byId = new HashMap<>();
     proxies.forEach(p -> byId.put(p.id(), p));
     while (System.nanoTime() < deadline) {
       JsonNode page;
@@ -283,13 +289,13 @@ public final class ControlPlaneBench {
       inSync = 0;
       listed = page.path("proxies").size();
       for (JsonNode p : page.path("proxies")) {
-        SimulatedProxy sp = byId.get(p.path("id").asText());
+        BenchProxy sp = byId.get(p.path("id").asText());
         JsonNode pub = p.path("published");
         if (sp != null
-            && pub.path("listeners").asText().equals(sp.type(SimulatedProxy.LDS).acked)
-            && pub.path("routes").asText().equals(sp.type(SimulatedProxy.RDS).acked)
-            && pub.path("clusters").asText().equals(sp.type(SimulatedProxy.CDS).acked)
-            && pub.path("endpoints").asText().equals(sp.type(SimulatedProxy.EDS).acked)) {
+            && pub.path("listeners").asText().equals(sp.acked(SimulatedProxy.LDS))
+            && pub.path("routes").asText().equals(sp.acked(SimulatedProxy.RDS))
+            && pub.path("clusters").asText().equals(sp.acked(SimulatedProxy.CDS))
+            && pub.path("endpoints").asText().equals(sp.acked(SimulatedProxy.EDS))) {
           inSync++;
         }
       }
@@ -308,6 +314,73 @@ public final class ControlPlaneBench {
             + " in sync");
   }
 
+  /** The report section, from every controlplane row of the results (one per xDS variant). */
+  static String markdown(List<Map<String, Object>> rows) {
+    StringBuilder t = new StringBuilder();
+    t.append(
+        """
+        ## Control plane at scale
+
+        Generated by `ControlPlaneBench` (`scenario: controlplane`). The real control plane runs in a
+        JVM of its own (`%s`), fed from a folder of YAML (one file per Service with its
+        EndpointSlice and pods, ten namespaces, a 90/10 GRPCRoute canary on every tenth Service).
+        Simulated sidecars each hold their own ADS stream over loopback gRPC from one other JVM and
+        ACK every response: `sotw` subscribes as the Meshwork sidecar does today (state of the world:
+        LDS wildcard, then RDS, CDS, EDS by name), `delta` uses incremental xDS (LDS and CDS
+        wildcard, RDS and EDS by name). Both JVMs share the machine's cores with everything else
+        running on it. Times are from the file edit (or the process start) to the last proxy's ACK.
+
+        """
+            .formatted(String.join(" ", ControlPlaneProcess.JVM_FLAGS)));
+    t.append("| figure | goal |");
+    rows.forEach(r -> t.append(" ").append(r.get("xds")).append(" |"));
+    t.append("\n|---|---|");
+    rows.forEach(r -> t.append("---|"));
+    t.append("\n");
+    String[][] lines = {
+      {"services / endpoints / proxies", "1,000 / 10,000 / 1,000", "size"},
+      {
+        "one Service change (one more endpoint) to every proxy ACKed, ms",
+        "<= 1,000",
+        "serviceChangeToAllAckedMs"
+      },
+      {
+        "one GRPCRoute change (canary split) to every proxy ACKed, ms",
+        "<= 1,000",
+        "routeChangeToAllAckedMs"
+      },
+      {
+        "translate and set snapshots for every proxy (control plane's own figure), ms", "", "pushMs"
+      },
+      {"cold sync: every proxy connects at once with nothing, ms", "", "coldSyncMs"},
+      {
+        "resync after a control plane restart (process start to every proxy in sync), ms",
+        "",
+        "resyncMs"
+      },
+      {"control plane heap after GC, MiB", "<= 512", "heapMiB"},
+      {"control plane CPU per change, core-seconds", "", "cpuCoreSecondsPerChange"},
+      {"control plane CPU for the cold sync, core-seconds", "", "cpuCoreSecondsColdSync"},
+      {"pushes to proxies whose config did not change", "0", "needlessPushes"},
+    };
+    for (String[] l : lines) {
+      t.append("| ").append(l[0]).append(" | ").append(l[1]).append(" |");
+      for (Map<String, Object> r : rows) {
+        Object v =
+            l[2].equals("size")
+                ? r.get("services") + " / " + r.get("endpoints") + " / " + r.get("proxies")
+                : r.get(l[2]);
+        t.append(" ").append(v == null ? "-" : v).append(" |");
+      }
+      t.append("\n");
+    }
+    rows.stream()
+        .filter(r -> r.get("note") != null)
+        .forEach(
+            r -> t.append("\nNote (").append(r.get("xds")).append("): ").append(r.get("note")));
+    return t.toString();
+  }
+
   static String short_(String typeUrl) {
     return typeUrl.substring(typeUrl.lastIndexOf('.') + 1);
   }
@@ -317,6 +390,7 @@ public final class ControlPlaneBench {
     final int services;
     final int endpoints;
     final int proxies;
+    final boolean delta;
     double coldSyncMs;
     double serviceChangeMs;
     double routeChangeMs;
@@ -329,7 +403,8 @@ public final class ControlPlaneBench {
     long needlessPushes;
     String note;
 
-    Result(int services, int endpoints, int proxies) {
+    Result(int services, int endpoints, int proxies, boolean delta) {
+      this.delta = delta;
       this.services = services;
       this.endpoints = endpoints;
       this.proxies = proxies;
@@ -345,6 +420,7 @@ public final class ControlPlaneBench {
       row.put("proxies", proxies);
       row.put("services", services);
       row.put("endpoints", endpoints);
+      row.put("xds", delta ? "delta" : "sotw");
       row.put("changeToAllAckedMs", round(changeToAllAckedMs()));
       row.put("resyncMs", round(resyncMs));
       row.put("heapMiB", round(heapMiB));
@@ -363,47 +439,6 @@ public final class ControlPlaneBench {
 
     static double round(double v) {
       return Math.round(v * 10) / 10.0;
-    }
-
-    String markdown() {
-      return String.format(
-          java.util.Locale.ROOT,
-          """
-          ## Control plane at scale
-
-          Generated by `ControlPlaneBench` (`scenario: controlplane`). The real control plane runs in a
-          JVM of its own (`%s`), fed from a folder of YAML; %,d simulated sidecars each hold their own
-          ADS stream (state of the world, the sidecar's subscription order) over loopback gRPC from one
-          other JVM, and ACK every response. The two share the machine's cores.
-
-          | figure | value | goal |
-          |---|---|---|
-          | Services / endpoints / proxies | %,d / %,d / %,d | 1,000 / 10,000 / 1,000 |
-          | one Service change (one more endpoint) to every proxy ACKed | %.0f ms | <= 1,000 ms |
-          | one GRPCRoute change (canary split) to every proxy ACKed | %.0f ms | <= 1,000 ms |
-          | translate and set snapshots for every proxy (control plane's own figure) | %.0f ms | |
-          | cold sync: every proxy connects at once with nothing | %.0f ms | |
-          | resync after a control plane restart (process start to every proxy in sync) | %.0f ms | |
-          | control plane heap after GC | %.0f MiB | <= 512 MiB |
-          | control plane CPU per change / for the cold sync | %.2f / %.2f core-s | |
-          | pushes to proxies whose config did not change | %d | 0 |
-          %s
-          """,
-          String.join(" ", ControlPlaneProcess.JVM_FLAGS),
-          proxies,
-          services,
-          endpoints,
-          proxies,
-          serviceChangeMs,
-          routeChangeMs,
-          Math.max(pushMsService, pushMsRoute),
-          coldSyncMs,
-          resyncMs,
-          heapMiB,
-          cpuSecondsChanges / 2,
-          cpuSecondsColdSync,
-          needlessPushes,
-          note == null ? "" : "\nNote: " + note + "\n");
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.meshwork.bench.controlplane;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -7,6 +9,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -19,8 +24,12 @@ final class ResultsFile {
   static final String BEGIN = "<!-- controlplane:begin (written by ControlPlaneBench) -->";
   static final String END = "<!-- controlplane:end -->";
 
-  /** Replaces the {@code controlplane} row of {@code results} (or adds it); keeps every other. */
-  static void mergeRow(Path json, Map<String, Object> row, Path home) throws IOException {
+  /**
+   * Replaces the {@code controlplane} row of the same xDS variant in {@code results} (or adds it);
+   * keeps every other row. Returns every controlplane row now in the file.
+   */
+  static List<Map<String, Object>> mergeRow(Path json, Map<String, Object> row, Path home)
+      throws IOException {
     ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     ObjectNode doc =
         Files.exists(json)
@@ -40,7 +49,8 @@ final class ResultsFile {
       doc.get("results")
           .forEach(
               r -> {
-                if (!"controlplane".equals(r.path("scenario").asText())) {
+                if (!"controlplane".equals(r.path("scenario").asText())
+                    || !row.get("xds").equals(r.path("xds").asText("sotw"))) {
                   kept.add(r);
                 }
               });
@@ -49,10 +59,19 @@ final class ResultsFile {
     doc.set("results", kept);
     Files.createDirectories(json.getParent());
     mapper.writeValue(json.toFile(), doc);
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (JsonNode r : kept) {
+      if ("controlplane".equals(r.path("scenario").asText())) {
+        rows.add(mapper.convertValue(r, new TypeReference<Map<String, Object>>() {}));
+      }
+    }
+    rows.sort(Comparator.comparing(r -> String.valueOf(r.get("xds")), Comparator.reverseOrder()));
+    return rows;
   }
 
   /** Replaces the text between this scenario's markers, or appends the section. */
   static void mergeSection(Path markdown, String section) throws IOException {
+    Files.createDirectories(markdown.getParent());
     String page = Files.exists(markdown) ? Files.readString(markdown) : "# Benchmarks\n";
     Files.writeString(markdown, merge(page, section));
   }

@@ -45,7 +45,7 @@ import java.util.zip.CRC32C;
  * <p>Threading: gRPC delivers one stream's callbacks one at a time; fields read by the benchmark's
  * thread are volatile or concurrent.
  */
-final class SimulatedProxy {
+final class SimulatedProxy implements BenchProxy {
   static final String LDS = "type.googleapis.com/envoy.config.listener.v3.Listener";
   static final String RDS = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
   static final String CDS = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
@@ -80,31 +80,8 @@ final class SimulatedProxy {
    *     already had for that type: pushes to a proxy whose config did not change
    */
   SimulatedProxy(
-      String namespace,
-      String pod,
-      String workload,
-      ManagedChannel channel,
-      ScheduledExecutorService retries,
-      AtomicLong needless) {
-    this.node =
-        Node.newBuilder()
-            .setId(namespace + "/" + pod)
-            .setCluster(workload)
-            .setMetadata(
-                Struct.newBuilder()
-                    .putFields("NAMESPACE", str(namespace))
-                    .putFields("POD_NAME", str(pod))
-                    .putFields("SERVICE_ACCOUNT", str(workload))
-                    .putFields("PROXY_TYPE", str("sidecar"))
-                    .putFields(
-                        "LABELS",
-                        Value.newBuilder()
-                            .setStructValue(
-                                Struct.newBuilder()
-                                    .putFields("app", str(workload))
-                                    .putFields("version", str("v1")))
-                            .build()))
-            .build();
+      Node node, ManagedChannel channel, ScheduledExecutorService retries, AtomicLong needless) {
+    this.node = node;
     this.channel = channel;
     this.retries = retries;
     this.needless = needless;
@@ -112,24 +89,55 @@ final class SimulatedProxy {
     types.get(LDS).subscribed = true;
   }
 
+  /** A sidecar's node as docs/xds-contract.md defines it. */
+  static Node node(String namespace, String pod, String workload) {
+    return Node.newBuilder()
+        .setId(namespace + "/" + pod)
+        .setCluster(workload)
+        .setMetadata(
+            Struct.newBuilder()
+                .putFields("NAMESPACE", str(namespace))
+                .putFields("POD_NAME", str(pod))
+                .putFields("SERVICE_ACCOUNT", str(workload))
+                .putFields("PROXY_TYPE", str("sidecar"))
+                .putFields(
+                    "LABELS",
+                    Value.newBuilder()
+                        .setStructValue(
+                            Struct.newBuilder()
+                                .putFields("app", str(workload))
+                                .putFields("version", str("v1")))
+                        .build()))
+        .build();
+  }
+
   private static Value str(String s) {
     return Value.newBuilder().setStringValue(s).build();
   }
 
-  String id() {
+  @Override
+  public String id() {
     return node.getId();
   }
 
-  TypeState type(String typeUrl) {
-    return types.get(typeUrl);
+  @Override
+  public String acked(String typeUrl) {
+    return types.get(typeUrl).acked;
   }
 
-  long responses() {
+  @Override
+  public long ackedAtNanos(String typeUrl) {
+    return types.get(typeUrl).ackedAtNanos;
+  }
+
+  @Override
+  public long responses() {
     return responses.get();
   }
 
   /** Opens the stream; after an error it reopens every 100 ms, sending the versions it holds. */
-  void start() {
+  @Override
+  public void start() {
     if (closed) {
       return;
     }
@@ -228,7 +236,8 @@ final class SimulatedProxy {
             .build());
   }
 
-  void close() {
+  @Override
+  public void close() {
     closed = true;
     StreamObserver<DiscoveryRequest> out = requests;
     if (out != null) {
@@ -267,7 +276,7 @@ final class SimulatedProxy {
     return z ^ (z >>> 33);
   }
 
-  private static Set<String> namesIn(String typeUrl, List<Any> resources) {
+  static Set<String> namesIn(String typeUrl, List<Any> resources) {
     Set<String> names = new TreeSet<>();
     for (Any a : resources) {
       switch (typeUrl) {
