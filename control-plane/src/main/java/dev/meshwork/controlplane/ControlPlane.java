@@ -62,6 +62,10 @@ public final class ControlPlane implements AutoCloseable {
           r -> Thread.ofPlatform().name("meshwork-model").daemon().unstarted(r));
   private volatile boolean ready;
   private volatile List<RouteReport> reports = List.of();
+  // For the metrics: models built and how long the last one took (model thread writes).
+  private final java.util.concurrent.atomic.AtomicLong modelBuilds =
+      new java.util.concurrent.atomic.AtomicLong();
+  private volatile long lastModelBuildNanos;
 
   private ControlPlane(ConfigSource source, Options options, RouteStatusWriter statusWriter)
       throws IOException {
@@ -92,7 +96,10 @@ public final class ControlPlane implements AutoCloseable {
 
   private void onConfig(RawConfig raw) {
     try {
+      long started = System.nanoTime();
       MeshModelBuilder.Result result = builder.build(raw);
+      lastModelBuildNanos = System.nanoTime() - started;
+      modelBuilds.incrementAndGet();
       reports = result.reports();
       publisher.onModel(result.model());
       ready = true;
@@ -109,6 +116,16 @@ public final class ControlPlane implements AutoCloseable {
       // Never lose the thread: the previous model stays in force until the next change.
       log.error("building the mesh model failed; keeping the previous one", e);
     }
+  }
+
+  /** Mesh models built from the configuration since start. */
+  public long modelBuildCount() {
+    return modelBuilds.get();
+  }
+
+  /** How long building the last model took. */
+  public Duration lastModelBuildDuration() {
+    return Duration.ofNanos(lastModelBuildNanos);
   }
 
   public int grpcPort() {

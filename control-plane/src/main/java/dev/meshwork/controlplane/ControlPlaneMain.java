@@ -1,15 +1,14 @@
 package dev.meshwork.controlplane;
 
 import dev.meshwork.api.MeshConstants;
-import dev.meshwork.ca.grpc.CaMetrics;
 import dev.meshwork.controlplane.ca.EmbeddedCa;
 import dev.meshwork.controlplane.source.ConfigSource;
 import dev.meshwork.controlplane.source.DirectoryConfigSource;
 import dev.meshwork.controlplane.source.KubernetesConfigSource;
 import dev.meshwork.controlplane.status.LeaderElection;
 import dev.meshwork.controlplane.status.RouteStatusWriter;
+import dev.meshwork.controlplane.telemetry.ControlPlaneTelemetry;
 import dev.meshwork.controlplane.webhook.HostedWebhook;
-import dev.meshwork.injector.admission.ReviewListener;
 import dev.meshwork.injector.template.InjectorConfig;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -105,11 +104,13 @@ public final class ControlPlaneMain implements Callable<Integer> {
     KubernetesClient client = configDir == null ? new KubernetesClientBuilder().build() : null;
     // The CA lives in this process, like istiod's: the CSR service shares the ADS port and the
     // port's TLS certificate comes from the same root the sidecars trust.
+    // Metrics on 15014/metrics; the CA and the webhook report into it from their first request.
+    ControlPlaneTelemetry telemetry = ControlPlaneTelemetry.fromEnvironment();
     EmbeddedCa ca = null;
     if (client != null) {
-      ca = EmbeddedCa.inCluster(client, trustDomain, CaMetrics.NOOP);
+      ca = EmbeddedCa.inCluster(client, trustDomain, telemetry.caMetrics());
     } else if (caDir != null) {
-      ca = EmbeddedCa.local(caDir, staticTokens, trustDomain, CaMetrics.NOOP);
+      ca = EmbeddedCa.local(caDir, staticTokens, trustDomain, telemetry.caMetrics());
       ca.writeTrustBundle(caDir.resolve("roots.pem"));
     }
     ServerCredentials credentials;
@@ -139,7 +140,7 @@ public final class ControlPlaneMain implements Callable<Integer> {
                     new InetSocketAddress(bind, webhookPort),
                     InjectorConfig.defaults().withTrustDomain(trustDomain)),
                 ca::servingCredentials,
-                ReviewListener.NOOP)
+                telemetry.webhookListener())
             : null;
     Duration debounce = Duration.ofMillis(debounceMillis);
     ControlPlane.Options options =
@@ -164,6 +165,7 @@ public final class ControlPlaneMain implements Callable<Integer> {
       writer = new RouteStatusWriter(client, election::isLeader, Clock.systemUTC());
     }
     ControlPlane cp = ControlPlane.start(source, options, writer);
+    telemetry.observe(cp);
     if (election != null) {
       RouteStatusWriter w = writer;
       election.start(w::rewriteAll);
@@ -189,6 +191,7 @@ public final class ControlPlaneMain implements Callable<Integer> {
                   if (embeddedCa != null) {
                     embeddedCa.close();
                   }
+                  telemetry.close();
                   if (injector != null) {
                     injector.close();
                   }

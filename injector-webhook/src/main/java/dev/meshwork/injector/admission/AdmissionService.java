@@ -36,6 +36,7 @@ public final class AdmissionService {
   }
 
   public HttpAnswer handle(byte[] body) {
+    long started = System.nanoTime();
     DecodedReview review;
     try {
       review = codec.decode(body);
@@ -63,7 +64,8 @@ public final class AdmissionService {
                   + review.uid());
     }
     try {
-      listener.reviewed(review.request(), response);
+      listener.reviewed(
+          review.request(), response, java.time.Duration.ofNanos(System.nanoTime() - started));
     } catch (RuntimeException e) {
       log.warn("review listener failed on uid={}: {}", review.uid(), e.toString());
     }

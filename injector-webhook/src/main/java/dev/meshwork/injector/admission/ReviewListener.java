@@ -19,4 +19,13 @@ public interface ReviewListener {
    * @param response what was sent back (allowed, patch, status)
    */
   void reviewed(AdmissionRequest request, AdmissionResponse response);
+
+  /**
+   * As {@link #reviewed(AdmissionRequest, AdmissionResponse)}, with how long answering took
+   * (decode, inject, encode): the webhook latency metric needs it.
+   */
+  default void reviewed(
+      AdmissionRequest request, AdmissionResponse response, java.time.Duration took) {
+    reviewed(request, response);
+  }
 }
