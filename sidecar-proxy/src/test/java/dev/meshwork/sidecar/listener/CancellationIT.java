@@ -145,6 +145,39 @@ class CancellationIT {
         .until(() -> server().cancellations.get() > before);
   }
 
+  @Test
+  void aServerThatAbortsMidStreamEndsTheCallersStream() throws Exception {
+    // The other direction: the server side goes away under an open stream; the caller is told at
+    // once instead of waiting forever.
+    try (Mesh own = new Mesh(1, Cluster.LbPolicy.ROUND_ROBIN)) {
+      java.util.concurrent.BlockingQueue<String> events =
+          new java.util.concurrent.LinkedBlockingQueue<>();
+      io.grpc.stub.StreamObserver<byte[]> bidi =
+          ClientCalls.asyncBidiStreamingCall(
+              own.client().newCall(EchoService.BIDI, CallOptions.DEFAULT),
+              new io.grpc.stub.StreamObserver<>() {
+                @Override
+                public void onNext(byte[] v) {
+                  events.add(new String(v, StandardCharsets.UTF_8));
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                  events.add("error " + Status.fromThrowable(t).getCode());
+                }
+
+                @Override
+                public void onCompleted() {
+                  events.add("completed");
+                }
+              });
+      bidi.onNext("one".getBytes(StandardCharsets.UTF_8));
+      assertThat(events.poll(10, TimeUnit.SECONDS)).isEqualTo("b0:one");
+      own.backends.getFirst().server.shutdownNow();
+      assertThat(events.poll(10, TimeUnit.SECONDS)).startsWith("error ");
+    }
+  }
+
   /** grpc-timeout: digits and a unit (H, M, S, m, u, n). */
   static long nanos(String t) {
     long v = Long.parseLong(t.substring(0, t.length() - 1));
