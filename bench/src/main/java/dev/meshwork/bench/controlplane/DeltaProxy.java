@@ -5,6 +5,7 @@ import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.Resource;
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
@@ -136,18 +137,28 @@ final class DeltaProxy implements BenchProxy {
     return typeUrl.equals(SimulatedProxy.LDS) || typeUrl.equals(SimulatedProxy.CDS);
   }
 
+  /**
+   * Opens the new stream only once the channel is connected again: a stream opened while the
+   * control plane is down queues its first requests, and a thousand of them add up.
+   */
+  private void reconnect() {
+    if (closed) {
+      return;
+    }
+    channel.resetConnectBackoff(); // the control plane is back when it is back
+    if (channel.getState(true) != ConnectivityState.READY) {
+      retries.schedule(this::reconnect, 100, TimeUnit.MILLISECONDS);
+      return;
+    }
+    start();
+  }
+
   private synchronized void reopen(StreamObserver<DeltaDiscoveryRequest> failed) {
     if (failed != requests || closed) {
       return;
     }
     requests = null;
-    retries.schedule(
-        () -> {
-          channel.resetConnectBackoff();
-          start();
-        },
-        100,
-        TimeUnit.MILLISECONDS);
+    retries.schedule(this::reconnect, 100, TimeUnit.MILLISECONDS);
   }
 
   private void handle(DeltaDiscoveryResponse r) {

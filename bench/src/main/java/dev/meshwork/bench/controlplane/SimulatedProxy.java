@@ -17,6 +17,7 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
@@ -177,19 +178,29 @@ final class SimulatedProxy implements BenchProxy {
     }
   }
 
+  /**
+   * Opens the new stream only once the channel is connected again: a stream opened while the
+   * control plane is down queues its first requests, and a thousand of them add up.
+   */
+  private void reconnect() {
+    if (closed) {
+      return;
+    }
+    channel.resetConnectBackoff(); // the control plane is back when it is back
+    if (channel.getState(true) != ConnectivityState.READY) {
+      retries.schedule(this::reconnect, 100, TimeUnit.MILLISECONDS);
+      return;
+    }
+    start();
+  }
+
   private synchronized void reopen(StreamObserver<DiscoveryRequest> failed) {
     if (failed != requests || closed) {
       return;
     }
     requests = null;
     types.values().forEach(s -> s.nonce = "");
-    retries.schedule(
-        () -> {
-          channel.resetConnectBackoff(); // the control plane is back when it is back
-          start();
-        },
-        100,
-        TimeUnit.MILLISECONDS);
+    retries.schedule(this::reconnect, 100, TimeUnit.MILLISECONDS);
   }
 
   private void handle(DiscoveryResponse r) {
