@@ -7,6 +7,7 @@ import dev.meshwork.sidecar.testing.Backend;
 import dev.meshwork.sidecar.testing.ControlPlane;
 import dev.meshwork.sidecar.testing.EchoService;
 import dev.meshwork.sidecar.testing.Mesh;
+import dev.meshwork.sidecar.testing.RawH2;
 import dev.meshwork.sidecar.testing.XdsResources;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.grpc.CallOptions;
@@ -42,7 +43,15 @@ class DrainIT {
       CompletableFuture<String> shortCall = slow(ch, 1000);
       CompletableFuture<String> longCall = slow(ch, 30_000);
       Awaitility.await().until(() -> server.calls.get() == 2);
+      RawH2 idle = new RawH2(mesh.sidecar.address("outbound")).preface();
       CompletableFuture<Void> drained = CompletableFuture.runAsync(mesh.sidecar::drain);
+      // Every client connection is told: GOAWAY (NO_ERROR), then closed once its calls are done.
+      try (idle) {
+        RawH2.Frame goAway = idle.await(f -> f.type() == RawH2.GOAWAY, Duration.ofSeconds(5));
+        assertThat(goAway).isNotNull();
+        assertThat(goAway.errorCode()).isZero();
+        assertThat(idle.closedWithin(Duration.ofSeconds(5))).isTrue();
+      }
       assertThat(shortCall.get(10, TimeUnit.SECONDS)).isEqualTo("b0:1000");
       // The listener no longer accepts: a new client cannot get in.
       var a = mesh.sidecar.address("outbound");
