@@ -1,17 +1,18 @@
 package dev.meshwork.e2e.mesh;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
-
 import dev.meshwork.api.MeshConstants;
+import dev.meshwork.e2e.kube.KubeBinaries;
 import dev.meshwork.e2e.kube.KubeCluster;
 import dev.meshwork.e2e.kube.ManagedProcess;
 import dev.meshwork.e2e.node.JavaImage;
 import dev.meshwork.e2e.node.ProcessKubelet;
-import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.EndpointsBuilder;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPort;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPortBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
@@ -30,6 +31,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,8 +54,6 @@ public final class MeshControlPlane implements AutoCloseable {
   public static final String NAME = "meshwork-control-plane";
   public static final String HOST = NAME + "." + MeshConstants.SYSTEM_NAMESPACE + ".svc";
 
-  private static final String ROOT_CERT = "root-cert.pem";
-
   private final ManagedProcess process;
   private final String address;
 
@@ -69,7 +69,12 @@ public final class MeshControlPlane implements AutoCloseable {
   public static MeshControlPlane start(KubeCluster cluster, ProcessKubelet node, Path workDir)
       throws IOException, InterruptedException {
     KubernetesClient client = cluster.client();
-    installIdentity(client);
+    Path install = KubeBinaries.repoRoot().resolve("manifests/install");
+    if (Files.isDirectory(install)) {
+      applyAll(cluster, install);
+    } else {
+      installIdentity(client);
+    }
     Path kubeconfig = workDir.resolve("control-plane.kubeconfig");
     Files.createDirectories(workDir);
     Files.writeString(kubeconfig, kubeconfig(cluster, token(client)));
@@ -106,47 +111,108 @@ public final class MeshControlPlane implements AutoCloseable {
       throw e;
     }
     node.addHostEntry(bind, HOST, HOST + ".cluster.local");
+    publishEndpoint(client, bind);
     log.info("control plane up at {}:15012 (log {})", bind, p.log());
     return cp;
   }
 
+  /** Server-side applies every YAML file of a folder, in name order. */
+  static void applyAll(KubeCluster cluster, Path dir) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList()) {
+        cluster.apply(f);
+      }
+    }
+  }
+
   /**
-   * Waits for the trust bundle ConfigMap that the control plane publishes in a meshed namespace
-   * (pods mount it); if this build's control plane does not publish one yet, copies the root from
-   * the CA's Secret instead and says so in the log.
+   * The control plane Service's endpoint: the address of the process that stands in for its pod (no
+   * Deployment controller runs the install's Deployment). The API server reaches the webhook
+   * through it ({@code --enable-aggregator-routing} resolves Services to their endpoints).
    */
-  public static void awaitTrustBundle(KubernetesClient client, String namespace)
+  private static void publishEndpoint(KubernetesClient client, String ip) {
+    String ns = MeshConstants.SYSTEM_NAMESPACE;
+    if (client.services().inNamespace(ns).withName(NAME).get() == null) {
+      return; // no install manifests: the webhook is registered by URL instead
+    }
+    List<EndpointPort> ports =
+        List.of(
+            port("grpc-xds", MeshConstants.CONTROL_PLANE_GRPC_PORT),
+            port("http-monitoring", MeshConstants.CONTROL_PLANE_HTTP_PORT),
+            port("https-webhook", MeshConstants.CONTROL_PLANE_WEBHOOK_PORT));
+    client
+        .discovery()
+        .v1()
+        .endpointSlices()
+        .inNamespace(ns)
+        .resource(
+            new EndpointSliceBuilder()
+                .withNewMetadata()
+                .withName(NAME + "-e2e")
+                .addToLabels("kubernetes.io/service-name", NAME)
+                .addToLabels("endpointslice.kubernetes.io/managed-by", "meshwork-e2e")
+                .endMetadata()
+                .withAddressType("IPv4")
+                .addNewEndpoint()
+                .withAddresses(ip)
+                .withNewConditions()
+                .withReady(true)
+                .endConditions()
+                .endEndpoint()
+                .withPorts(ports)
+                .build())
+        .serverSideApply();
+    // The same as a (legacy) Endpoints object, for resolvers that still read those.
+    client
+        .endpoints()
+        .inNamespace(ns)
+        .resource(
+            new EndpointsBuilder()
+                .withNewMetadata()
+                .withName(NAME)
+                .endMetadata()
+                .addNewSubset()
+                .addNewAddress()
+                .withIp(ip)
+                .endAddress()
+                .withPorts(
+                    ports.stream()
+                        .map(
+                            p ->
+                                new io.fabric8.kubernetes.api.model.EndpointPortBuilder()
+                                    .withName(p.getName())
+                                    .withPort(p.getPort())
+                                    .build())
+                        .toList())
+                .endSubset()
+                .build())
+        .serverSideApply();
+  }
+
+  private static EndpointPort port(String name, int port) {
+    return new EndpointPortBuilder().withName(name).withPort(port).withProtocol("TCP").build();
+  }
+
+  /**
+   * Waits for the trust bundle ConfigMap the control plane publishes in a meshed namespace (the
+   * injected sidecars mount it): part of what the scenarios prove.
+   */
+  public void awaitTrustBundle(KubernetesClient client, String namespace)
       throws InterruptedException {
     String name = MeshConstants.TRUST_BUNDLE_CONFIG_MAP;
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (System.nanoTime() < deadline) {
-      if (client.configMaps().inNamespace(namespace).withName(name).get() != null) {
-        return;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (client.configMaps().inNamespace(namespace).withName(name).get() == null) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(
+            "the control plane published no ConfigMap "
+                + namespace
+                + "/"
+                + name
+                + " within 30 s of the namespace being labelled:\n"
+                + process.logTail(30));
       }
       Thread.sleep(200);
     }
-    Secret ca =
-        client.secrets().inNamespace(MeshConstants.SYSTEM_NAMESPACE).withName("meshwork-ca").get();
-    if (ca == null || ca.getData() == null || !ca.getData().containsKey(ROOT_CERT)) {
-      throw new IllegalStateException(
-          "no ConfigMap " + namespace + "/" + name + " and no CA Secret to copy the root from");
-    }
-    log.warn(
-        "the control plane published no {} in {} within 10 s: copying the root from its Secret",
-        name,
-        namespace);
-    String root = new String(Base64.getDecoder().decode(ca.getData().get(ROOT_CERT)), UTF_8);
-    client
-        .configMaps()
-        .inNamespace(namespace)
-        .resource(
-            new ConfigMapBuilder()
-                .withNewMetadata()
-                .withName(name)
-                .endMetadata()
-                .addToData(MeshConstants.TRUST_BUNDLE_KEY, root)
-                .build())
-        .serverSideApply();
   }
 
   /** The address pods reach it at (the node's bridge address). */

@@ -1,19 +1,25 @@
 package dev.meshwork.e2e.mesh;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.meshwork.api.MeshConstants;
 import dev.meshwork.e2e.kube.KubeApiServerTest;
 import dev.meshwork.e2e.kube.KubeCluster;
 import dev.meshwork.e2e.kube.Prerequisites;
 import dev.meshwork.e2e.node.ProcessKubelet;
 import dev.meshwork.injector.template.InjectorConfig;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 
 /**
  * The mesh in pods on the process kubelet: the control plane against the real API server, pods
@@ -75,6 +81,69 @@ class MeshScenariosIT extends MeshScenarios {
     return testbed;
   }
 
+  /**
+   * What a user checks on a node: the capture init container ran to completion, the native sidecar
+   * runs as UID 1337 (which the capture rules exclude) and started before the app, and the app's
+   * call to a ClusterIP went through the capture's REDIRECT to 15001, there being no kube-proxy.
+   */
+  @Test
+  void injectedPodRunsCaptureThenSidecarAsItsOwnUidAndCallsLeaveThroughTheCapture(
+      KubernetesClient client) throws Exception {
+    Pod caller = client.pods().inNamespace(testbed.meshNamespace()).withName("caller").get();
+    ContainerStatus init = initStatus(caller, MeshConstants.INIT_CONTAINER_NAME);
+    assertThat(init.getState().getTerminated()).as("capture init container").isNotNull();
+    assertThat(init.getState().getTerminated().getExitCode()).isZero();
+    ContainerStatus proxy = initStatus(caller, MeshConstants.SIDECAR_CONTAINER_NAME);
+    assertThat(proxy.getState().getRunning()).as("native sidecar").isNotNull();
+    ContainerStatus app = caller.getStatus().getContainerStatuses().getFirst();
+    assertThat(Instant.parse(proxy.getState().getRunning().getStartedAt()))
+        .as("the sidecar starts before the app")
+        .isBeforeOrEqualTo(Instant.parse(app.getState().getRunning().getStartedAt()));
+    long pid = Long.parseLong(proxy.getContainerID().substring("process://".length()));
+    assertThat(Files.readAllLines(Path.of("/proc/" + pid + "/status")))
+        .as("the sidecar's process credentials")
+        .anyMatch(l -> l.matches("Uid:\\s+1337\\s+1337\\s+1337\\s+1337"));
+
+    String netns = node.netnsOf(caller.getMetadata().getUid());
+    assertThat(natRules(netns))
+        .as("capture rules in the pod's network namespace")
+        .anyMatch(r -> r.contains("--uid-owner 1337") && r.endsWith("-j RETURN"))
+        .anyMatch(r -> r.contains("-j REDIRECT --to-ports 15001"))
+        .anyMatch(r -> r.contains("-j REDIRECT --to-ports 15006"));
+    long before = redirectedTo(netns, 15001);
+    var calls =
+        testbed.call(Testbed.Caller.MESHED, testbed.serviceAddress("greeter"), 5, null, true);
+    assertThat(calls.ok()).as("%s", calls).isEqualTo(5);
+    assertThat(redirectedTo(netns, 15001))
+        .as("connections the capture redirected to the sidecar's 15001")
+        .isGreaterThan(before);
+  }
+
+  private static ContainerStatus initStatus(Pod pod, String name) {
+    return pod.getStatus().getInitContainerStatuses().stream()
+        .filter(c -> c.getName().equals(name))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no init container status " + name));
+  }
+
+  private static List<String> natRules(String netns) throws Exception {
+    Process p =
+        new ProcessBuilder("ip", "netns", "exec", netns, "iptables-save", "-c", "-t", "nat")
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor()).as(out).isZero();
+    return out.lines().toList();
+  }
+
+  /** Packets (= new connections, nat sees only the first) the REDIRECT to {@code port} took. */
+  private static long redirectedTo(String netns, int port) throws Exception {
+    return natRules(netns).stream()
+        .filter(r -> r.contains("-j REDIRECT --to-ports " + port))
+        .mapToLong(r -> Long.parseLong(r.substring(1, r.indexOf(':'))))
+        .sum();
+  }
+
   /** The process harness's testbed: pods on the process kubelet, the caller reached at its IP. */
   static final class ProcessTestbed extends MeshWorkloads {
     private final ProcessKubelet node;
@@ -91,6 +160,11 @@ class MeshScenariosIT extends MeshScenarios {
     protected String callerBaseUrl(Pod caller) {
       // The node reaches pod IPs over its bridge; the control port is excluded from capture.
       return "http://" + caller.getStatus().getPodIP() + ":" + CALLER_PORT;
+    }
+
+    @Override
+    protected void awaitMeshReady(String namespace) throws InterruptedException {
+      controlPlane.awaitTrustBundle(client(), namespace);
     }
 
     @Override

@@ -70,6 +70,9 @@ abstract class MeshWorkloads implements Testbed {
   /** Where the test reaches a caller pod's control port, e.g. {@code http://10.213.4.7:8080}. */
   protected abstract String callerBaseUrl(Pod caller);
 
+  /** Waits until the mesh serves a newly labelled namespace (e.g. its trust bundle is there). */
+  protected abstract void awaitMeshReady(String namespace) throws InterruptedException;
+
   /** Logs of a pod's containers, for failure messages. */
   protected abstract String diagnostics(String namespace, String pod);
 
@@ -113,7 +116,7 @@ abstract class MeshWorkloads implements Testbed {
     for (String ns : List.of(meshNs, plainNs)) {
       awaitDefaultServiceAccount(ns);
     }
-    MeshControlPlane.awaitTrustBundle(client, meshNs);
+    awaitMeshReady(meshNs);
     for (String sa : List.of("greeter", "caller")) {
       client
           .serviceAccounts()

@@ -57,10 +57,11 @@ import org.slf4j.LoggerFactory;
  *   <li>Per pod: a network namespace on the {@link PodNetwork} bridge with an address from the pod
  *       CIDR; volumes written to a pod directory (emptyDir, configMap, secret, hostPath, projected
  *       ServiceAccount token bound to the pod, downward API) and bind-mounted at their mount paths
- *       in the container's private mount namespace; init containers run to completion in order;
- *       native sidecars (init containers with {@code restartPolicy: Always}) start and must pass
- *       their startup probe before the next container; then every container starts, as {@code
- *       runAsUser} if set.
+ *       in the container's private mount namespace, with a kubelet-style {@code /etc/hosts} (pod
+ *       name, {@code hostAliases}, node entries standing in for cluster DNS); {@code $(VAR)} in
+ *       command and args expanded; init containers run to completion in order; native sidecars
+ *       (init containers with {@code restartPolicy: Always}) start and must pass their startup
+ *       probe before the next container; then every container starts, as {@code runAsUser} if set.
  *   <li>Patches pod status: podIP, hostIP, phase, container states, restart counts, and the Ready
  *       condition from readiness probes (httpGet, tcpSocket, exec; grpc probes are a TCP connect).
  *   <li>Restarts exited containers when {@code restartPolicy} says so (1 s back-off).
