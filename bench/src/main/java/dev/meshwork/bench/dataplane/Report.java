@@ -180,7 +180,7 @@ final class Report {
     StringBuilder b = new StringBuilder("### Highest rate with p99 under 10 ms\n\n");
     b.append(
         "Stepped up (250, 500, 1,000, 1,500, 2,000, 3,000, 4,000, 6,000 calls/s; quick: 500,"
-            + " 1,000, 2,000), 6 s each (quick: 4 s); a step passes with p99 < 10 ms, no errors and 95% of the"
+            + " 1,000, 2,000), 6 s each (quick: 3 s); a step passes with p99 < 10 ms, no errors and 95% of the"
             + " rate delivered. Per proxy core: that rate over the CPU both proxies of the path"
             + " used at it (core-seconds per second).\n\n");
     b.append(

@@ -51,7 +51,7 @@ final class RolloutScenario {
 
   static List<DataPlaneBench.Row> run(
       Path home, Path sidecarJar, List<String> flags, Path work, boolean quick) {
-    int backends = quick ? 2 : 3;
+    int backends = quick ? 1 : 3;
     List<DataPlaneBench.Row> rows = new ArrayList<>();
     System.out.println("== rollout (" + backends + " backends replaced one by one)");
     for (boolean mesh : List.of(true, false)) {
@@ -392,10 +392,13 @@ final class RolloutScenario {
         null,
         String.format(
             Locale.ROOT,
-            "%d backends replaced one by one in %.0f s at %d calls/s%s",
+            "%d backends replaced one by one in %.0f s at %d calls/s%s%s",
             backends,
             seconds,
             RATE,
+            load.failures.isEmpty()
+                ? ""
+                : "; failed by status: " + new java.util.TreeMap<>(load.failures),
             load.firstError.get() == null ? "" : "; first error: " + load.firstError.get()));
   }
 
@@ -404,6 +407,11 @@ final class RolloutScenario {
     final AtomicLong sent = new AtomicLong();
     final AtomicLong failed = new AtomicLong();
     final AtomicReference<String> firstError = new AtomicReference<>();
+
+    /** Failed calls by gRPC status code: deadline (starved) and unavailable (routing) differ. */
+    final java.util.Map<String, AtomicLong> failures =
+        new java.util.concurrent.ConcurrentHashMap<>();
+
     private final AtomicLong done = new AtomicLong();
     private final List<Double> latencies = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
@@ -425,6 +433,11 @@ final class RolloutScenario {
                       public void onError(Throwable t) {
                         failed.incrementAndGet();
                         firstError.compareAndSet(null, String.valueOf(t.getMessage()));
+                        failures
+                            .computeIfAbsent(
+                                io.grpc.Status.fromThrowable(t).getCode().name(),
+                                k -> new AtomicLong())
+                            .incrementAndGet();
                         done.incrementAndGet();
                       }
 
