@@ -12,7 +12,11 @@
  *       identity and trust bundle on every handshake, so a rotation applies to new connections
  *       without rebuilding the SslContext or touching established ones.
  *   <li>{@link dev.meshwork.sidecar.identity.SpiffePeerVerifier}: chain to the trust bundle, then
- *       the peer's SPIFFE ID from its URI SAN; usable by TLS servers and clients alike.
+ *       the peer's SPIFFE ID from its URI SAN; usable by TLS servers and clients alike. The trust
+ *       manager logs every rejected peer with the reason (at most one line a second).
+ *   <li>{@link dev.meshwork.sidecar.identity.TrustBundleFile}: the mounted trust bundle ConfigMap
+ *       (every root, two during a rotation), re-read every 10 seconds, last good kept; the trust
+ *       manager prefers it to the roots of the CSR answer.
  * </ul>
  *
  * <p>Threading: the certificate source runs on one scheduler thread of its own and calls listeners
