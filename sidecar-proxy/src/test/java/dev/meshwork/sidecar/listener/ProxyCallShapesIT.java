@@ -232,13 +232,14 @@ class ProxyCallShapesIT {
             .filter(s -> s.floodBytes.get() > 0)
             .findFirst()
             .orElseThrow();
-    Thread.sleep(1500);
-    long stalled = flooder.floodBytes.get();
-    Thread.sleep(1000);
-    // The server stopped writing: bounded by the windows and buffers of the hops, not the 1 GiB
-    // it would write otherwise.
-    assertThat(flooder.floodBytes.get()).isEqualTo(stalled);
-    assertThat(stalled).isLessThan(48L * 1024 * 1024);
+    // The server stops writing: two samples 700 ms apart agree.
+    java.util.concurrent.atomic.AtomicLong last = new java.util.concurrent.atomic.AtomicLong(-1);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(700))
+        .until(() -> last.getAndSet(flooder.floodBytes.get()) == flooder.floodBytes.get());
+    // Bounded by the windows and buffers of the hops, not the gigabytes it would write otherwise.
+    assertThat(flooder.floodBytes.get()).isLessThan(48L * 1024 * 1024);
     call.cancel("done", null);
   }
 
