@@ -147,12 +147,21 @@ public final class ControlPlaneBench {
           r.serviceChangeMs, r.routeChangeMs);
 
       r.heapMiB = cp.heapAfterGcMiB();
+      System.err.printf("controlplane: heap after GC %.0f MiB%n", r.heapMiB);
 
       // Restart: proxies keep their config and versions and reconnect on their own.
       cp.close();
       t0 = System.nanoTime();
       cp = ControlPlaneProcess.start(config, grpcPort, httpPort, log);
-      r.resyncMs = awaitResync(cp, proxies, t0);
+      try {
+        r.resyncMs = awaitResync(cp, proxies, t0);
+      } catch (IllegalStateException e) {
+        // Report what was measured; the failed phase says why in the note.
+        r.resyncMs = Double.NaN;
+        r.note = "resync failed: " + e.getMessage();
+        r.needlessPushes = needless.get() - needlessBefore;
+        return r;
+      }
       Thread.sleep(SETTLE.toMillis()); // anything the new control plane still pushes is counted
       Map<String, String> after = versions(proxies.getFirst());
       if (!after.equals(synced)) {
@@ -280,6 +289,10 @@ public final class ControlPlaneBench {
     proxies.forEach(p -> byId.put(p.id(), p));
     while (System.nanoTime() < deadline) {
       JsonNode page;
+      if (!cp.alive()) {
+        throw new IllegalStateException(
+            "the control plane exited during the resync (" + cp.lastLogLine() + ")");
+      }
       try {
         page = cp.proxies();
       } catch (java.io.IOException e) {
@@ -422,7 +435,7 @@ public final class ControlPlaneBench {
       row.put("endpoints", endpoints);
       row.put("xds", delta ? "delta" : "sotw");
       row.put("changeToAllAckedMs", round(changeToAllAckedMs()));
-      row.put("resyncMs", round(resyncMs));
+      row.put("resyncMs", Double.isNaN(resyncMs) ? null : round(resyncMs));
       row.put("heapMiB", round(heapMiB));
       row.put("needlessPushes", needlessPushes);
       row.put("serviceChangeToAllAckedMs", round(serviceChangeMs));

@@ -77,6 +77,22 @@ final class ControlPlaneProcess implements AutoCloseable {
     }
   }
 
+  boolean alive() {
+    return process.isAlive();
+  }
+
+  /** The last line of the control plane's log that names an error, for a failure message. */
+  String lastLogLine() {
+    try (var lines = Files.lines(log)) {
+      return lines
+          .filter(l -> l.contains("Error") || l.contains("ERROR") || l.contains("Exception"))
+          .reduce((a, b) -> b)
+          .orElse("see " + log);
+    } catch (IOException e) {
+      return "see " + log;
+    }
+  }
+
   int grpcPort() {
     return grpcPort;
   }
