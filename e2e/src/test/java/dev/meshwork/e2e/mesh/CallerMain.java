@@ -27,12 +27,13 @@ import java.util.concurrent.TimeUnit;
  * The scenarios' test caller, the app container of a caller pod: a plain grpc-java client that
  * knows nothing of the mesh, driven by the test over a small HTTP control port.
  *
- * <p>{@code GET /call?target=HOST:PORT&calls=N[&header=name:value][&fresh=true]} makes N unary
- * Greeter calls one after another over one channel (one HTTP/2 connection, as an app keeps it) and
- * answers JSON counts per answering instance and version, per error code, and how many replies saw
- * a mutual-TLS hop ({@code x-forwarded-client-cert} with a caller URI). Channels are kept per
- * target across requests; {@code fresh=true} uses a new one for this request only (a new
- * connection, e.g. to see a policy that applies to new connections).
+ * <p>{@code GET /call?target=HOST:PORT&calls=N[&header=name:value][&authority=A][&fresh=true]}
+ * makes N unary Greeter calls one after another over one channel (one HTTP/2 connection, as an app
+ * keeps it) and answers JSON counts per answering instance and version, per error code, and how
+ * many replies saw a mutual-TLS hop ({@code x-forwarded-client-cert} with a caller URI). Channels
+ * are kept per target across requests; {@code fresh=true} uses a new one for this request only (a
+ * new connection, e.g. to see a policy that applies to new connections). {@code authority}
+ * overrides the {@code :authority} the calls carry (default: the target).
  *
  * <p>Usage: {@code CallerMain --port 8080}. The port must be excluded from inbound capture (pod
  * annotation {@code meshwork.dev/exclude-inbound-ports}): the test talks HTTP/1.1 to it.
@@ -80,8 +81,12 @@ public final class CallerMain {
     }
     int calls = Integer.parseInt(q.getOrDefault("calls", "1"));
     boolean fresh = Boolean.parseBoolean(q.getOrDefault("fresh", "false"));
+    String authority = q.get("authority");
+    String key = authority == null ? target : target + "@" + authority;
     ManagedChannel channel =
-        fresh ? newChannel(target) : channels.computeIfAbsent(target, CallerMain::newChannel);
+        fresh
+            ? newChannel(target, authority)
+            : channels.computeIfAbsent(key, k -> newChannel(target, authority));
     GreeterGrpc.GreeterBlockingStub stub = GreeterGrpc.newBlockingStub(channel);
     String header = q.get("header");
     if (header != null) {
@@ -133,8 +138,12 @@ public final class CallerMain {
     return out;
   }
 
-  private static ManagedChannel newChannel(String target) {
-    return NettyChannelBuilder.forTarget(target).usePlaintext().build();
+  private static ManagedChannel newChannel(String target, String authority) {
+    NettyChannelBuilder b = NettyChannelBuilder.forTarget(target).usePlaintext();
+    if (authority != null) {
+      b.overrideAuthority(authority);
+    }
+    return b.build();
   }
 
   private static Map<String, String> query(String raw) {

@@ -67,6 +67,19 @@ abstract class MeshScenarios {
   }
 
   @Test
+  void aCallWhoseAuthorityNamesNoServiceGoesToTheServiceOfItsOriginalDestination() {
+    Testbed t = testbed();
+    // The app dials greeter-v2's ClusterIP but sends an authority no route knows: the sidecar
+    // routes by where the connection was going (SO_ORIGINAL_DST), i.e. to greeter-v2 only.
+    Calls c =
+        t.callWithAuthority(
+            Caller.MESHED, t.serviceAddress("greeter-v2"), "nowhere.example:80", 30);
+
+    assertThat(c.ok()).as("%s", c).isEqualTo(30);
+    assertThat(c.versions()).as("%s", c).containsOnlyKeys("v2");
+  }
+
+  @Test
   void grpcRouteCanaryByHeaderAndWeightTakesEffectWithinSeconds() {
     Testbed t = testbed();
     String greeter = t.serviceAddress("greeter");

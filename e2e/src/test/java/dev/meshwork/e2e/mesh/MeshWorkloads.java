@@ -312,6 +312,16 @@ abstract class MeshWorkloads implements Testbed {
 
   @Override
   public Calls call(Caller from, String target, int calls, String header, boolean fresh) {
+    return call(from, target, null, calls, header, fresh);
+  }
+
+  @Override
+  public Calls callWithAuthority(Caller from, String target, String authority, int calls) {
+    return call(from, target, authority, calls, null, false);
+  }
+
+  private Calls call(
+      Caller from, String target, String authority, int calls, String header, boolean fresh) {
     String ns = from == Caller.MESHED ? meshNs : plainNs;
     String name = from == Caller.MESHED ? "caller" : "plain-caller";
     Pod pod = client.pods().inNamespace(ns).withName(name).get();
@@ -319,6 +329,9 @@ abstract class MeshWorkloads implements Testbed {
     q.append("&calls=").append(calls).append("&fresh=").append(fresh);
     if (header != null) {
       q.append("&header=").append(enc(header));
+    }
+    if (authority != null) {
+      q.append("&authority=").append(enc(authority));
     }
     try {
       HttpResponse<String> r =

@@ -45,6 +45,9 @@ public interface Testbed {
    */
   Calls call(Caller from, String target, int calls, String header, boolean fresh);
 
+  /** Like {@link #call}, with the calls' {@code :authority} set to {@code authority}. */
+  Calls callWithAuthority(Caller from, String target, String authority, int calls);
+
   /** Logs worth reading when a scenario fails. */
   String diagnostics();
 
