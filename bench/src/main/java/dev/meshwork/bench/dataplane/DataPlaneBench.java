@@ -163,27 +163,27 @@ public final class DataPlaneBench {
     Path json = home.resolve("bench/results/" + (quick ? "quick.json" : "latest.json"));
     Files.createDirectories(json.getParent());
     mapper.writeValue(json.toFile(), results);
-    Path plots = home.resolve("docs/bench");
-    Files.createDirectories(plots);
-    Files.writeString(
-        plots.resolve("latency-cdf-1000.svg"),
-        Svg.chart(
-            "Latency CDF at 1,000 calls/s",
-            "latency (ms, log scale)",
-            "% of calls",
-            latencyPlot,
-            true,
-            100));
-    Files.writeString(
-        plots.resolve("rss-over-time.svg"),
-        Svg.chart(
-            "Largest proxy RSS during the run",
-            "seconds since the path started",
-            "MiB",
-            rssPlot,
-            false,
-            0));
     if (!quick) {
+      Path plots = home.resolve("docs/bench");
+      Files.createDirectories(plots);
+      Files.writeString(
+          plots.resolve("latency-cdf-1000.svg"),
+          Svg.chart(
+              "Latency CDF at 1,000 calls/s",
+              "latency (ms, log scale)",
+              "% of calls",
+              latencyPlot,
+              true,
+              100));
+      Files.writeString(
+          plots.resolve("rss-over-time.svg"),
+          Svg.chart(
+              "Largest proxy RSS during the run",
+              "seconds since the path started",
+              "MiB",
+              rssPlot,
+              false,
+              0));
       Path doc = home.resolve("docs/benchmarks.md");
       String existing = Files.exists(doc) ? Files.readString(doc) : "";
       Files.writeString(
