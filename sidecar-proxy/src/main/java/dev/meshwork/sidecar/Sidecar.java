@@ -6,6 +6,7 @@ import dev.meshwork.sidecar.admin.HttpEndpoints;
 import dev.meshwork.sidecar.cluster.UpstreamPools;
 import dev.meshwork.sidecar.config.SnapshotHolder;
 import dev.meshwork.sidecar.identity.CaClient;
+import dev.meshwork.sidecar.identity.ReloadingRootsTrustManager;
 import dev.meshwork.sidecar.identity.RotatingCertificateSource;
 import dev.meshwork.sidecar.identity.TrustBundleFile;
 import dev.meshwork.sidecar.inbound.Inbound;
@@ -26,7 +27,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.EventLoopGroup;
-import java.io.File;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -63,6 +63,7 @@ public final class Sidecar implements AutoCloseable {
   private CaClient caClient;
   private RotatingCertificateSource certificates;
   private TrustBundleFile trustBundle;
+  private TrustBundleFile xdsRoots;
   private MeshTls tls;
   private final SidecarTelemetry telemetry;
 
@@ -233,13 +234,23 @@ public final class Sidecar implements AutoCloseable {
         200, SidecarTelemetry.PROMETHEUS_CONTENT_TYPE, out.toByteArray());
   }
 
-  private static ManagedChannel xdsChannel(SidecarConfig c) throws SSLException {
+  private ManagedChannel xdsChannel(SidecarConfig c) throws SSLException {
     InetSocketAddress a = SidecarConfig.hostPort(c.xdsAddress());
     NettyChannelBuilder b = NettyChannelBuilder.forAddress(a.getHostString(), a.getPort());
     if (c.xdsCaFile() == null) {
       b.usePlaintext();
     } else {
-      b.sslContext(GrpcSslContexts.forClient().trustManager(new File(c.xdsCaFile())).build());
+      // Re-read, not loaded once: the control plane's certificate moves to a new root during a
+      // root rotation, and ADS must still reconnect afterwards.
+      xdsRoots = TrustBundleFile.watch(Path.of(c.xdsCaFile()), TrustBundleFile.DEFAULT_PERIOD);
+      if (xdsRoots.get().isEmpty()) {
+        throw new IllegalArgumentException(
+            "--xds-ca " + c.xdsCaFile() + " holds no readable certificate");
+      }
+      b.sslContext(
+          GrpcSslContexts.forClient()
+              .trustManager(new ReloadingRootsTrustManager(xdsRoots))
+              .build());
     }
     return b.keepAliveTime(30, TimeUnit.SECONDS).build();
   }
@@ -303,6 +314,9 @@ public final class Sidecar implements AutoCloseable {
       }
       if (trustBundle != null) {
         trustBundle.close();
+      }
+      if (xdsRoots != null) {
+        xdsRoots.close();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

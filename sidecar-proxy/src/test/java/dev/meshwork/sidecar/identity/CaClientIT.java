@@ -142,4 +142,52 @@ class CaClientIT {
           .isEqualTo(CART);
     }
   }
+
+  /** The sidecar's ADS channel trust: grpc-java TLS over {@link ReloadingRootsTrustManager}. */
+  private static int callWithReloadingTrust(TrustBundleFile roots, int port, String authority)
+      throws Exception {
+    var ssl =
+        io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.forClient()
+            .trustManager(new ReloadingRootsTrustManager(roots))
+            .build();
+    io.grpc.ManagedChannel channel =
+        io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", port)
+            .sslContext(ssl)
+            .overrideAuthority(authority)
+            .build();
+    try {
+      io.grpc.Metadata headers = new io.grpc.Metadata();
+      headers.put(
+          io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER),
+          "Bearer cart-token");
+      return dev.meshwork.api.ca.v1alpha1.CertificateServiceGrpc.newBlockingStub(channel)
+          .withDeadlineAfter(5, java.util.concurrent.TimeUnit.SECONDS)
+          .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(headers))
+          .createCertificate(
+              dev.meshwork.api.ca.v1alpha1.CreateCertificateRequest.newBuilder()
+                  .setCsrPem(WorkloadCsrs.csrPem(WorkloadCsrs.newKeyPair(), CART))
+                  .build())
+          .getCertChainPemCount();
+    } finally {
+      channel.shutdownNow().awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void controlPlaneChannelFollowsTheMountedRootsAndStillChecksTheHostName() throws Exception {
+    TestPki next = new TestPki("mesh-next");
+    ca = new FakeCa(next, Map.of("cart-token", CART), 3600).start(0);
+    Path roots = dir.resolve("roots.pem");
+    Files.writeString(roots, FakeCa.pem(pki.root));
+    TrustBundleFile bundle = TrustBundleFile.readOnce(roots);
+    // The control plane already serves under the new root; the pod's bundle is not updated yet.
+    assertThatThrownBy(() -> callWithReloadingTrust(bundle, ca.port(), FakeCa.AUTHORITY))
+        .isInstanceOf(io.grpc.StatusRuntimeException.class);
+    Files.writeString(roots, FakeCa.pem(pki.root) + FakeCa.pem(next.root));
+    bundle.reload();
+    assertThat(callWithReloadingTrust(bundle, ca.port(), FakeCa.AUTHORITY)).isEqualTo(2);
+    assertThatThrownBy(() -> callWithReloadingTrust(bundle, ca.port(), "impostor.test"))
+        .as("host name still checked")
+        .isInstanceOf(io.grpc.StatusRuntimeException.class);
+  }
 }

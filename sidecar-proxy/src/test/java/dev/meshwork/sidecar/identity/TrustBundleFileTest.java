@@ -1,11 +1,14 @@
 package dev.meshwork.sidecar.identity;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.meshwork.api.SpiffeId;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -65,5 +68,25 @@ class TrustBundleFileTest {
     Files.writeString(file, FakeCa.pem(second.root));
     bundle.reload();
     assertThat(trust.getAcceptedIssuers()).containsExactly(second.root);
+  }
+
+  @Test
+  void theControlPlaneChannelsTrustManagerFollowsTheFileToANewRoot(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("root-cert.pem");
+    Files.writeString(file, FakeCa.pem(first.root));
+    TrustBundleFile bundle = TrustBundleFile.readOnce(file);
+    var trust = new ReloadingRootsTrustManager(bundle);
+    var keys = WorkloadCsrs.newKeyPair();
+    var underFirst = first.serving(keys.getPublic(), "cp.test").toArray(X509Certificate[]::new);
+    var underSecond = second.serving(keys.getPublic(), "cp.test").toArray(X509Certificate[]::new);
+    trust.checkServerTrusted(underFirst, "ECDHE_ECDSA");
+    assertThatThrownBy(() -> trust.checkServerTrusted(underSecond, "ECDHE_ECDSA"))
+        .isInstanceOf(CertificateException.class);
+    // The control plane's certificate moves to the new root during a rotation.
+    Files.writeString(file, FakeCa.pem(first.root) + FakeCa.pem(second.root));
+    bundle.reload();
+    trust.checkServerTrusted(underSecond, "ECDHE_ECDSA");
+    trust.checkServerTrusted(underFirst, "ECDHE_ECDSA");
   }
 }
