@@ -28,6 +28,15 @@ public final class InjectionAnnotations {
   /** Sidecar memory limit. */
   public static final String PROXY_MEMORY_LIMIT = "meshwork.dev/proxy-memory-limit";
 
+  /**
+   * Replaces the sidecar's JVM flags (default: the root pom's {@code meshwork.sidecar.jvmFlags}),
+   * e.g. a larger {@code -Xmx} together with a larger {@link #PROXY_MEMORY_LIMIT}.
+   */
+  public static final String PROXY_JVM_FLAGS = "meshwork.dev/proxy-jvm-flags";
+
+  /** {@code "true"}: the sidecar writes one JSON line per call on stdout ({@code --access-log}). */
+  public static final String ACCESS_LOG = "meshwork.dev/access-log";
+
   /** Prometheus scrape annotations, added unless the pod already sets them. */
   public static final String PROMETHEUS_SCRAPE = "prometheus.io/scrape";
 

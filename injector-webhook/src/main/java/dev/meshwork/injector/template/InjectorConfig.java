@@ -113,19 +113,32 @@ public record InjectorConfig(
         tokenExpirationSeconds);
   }
 
+  /**
+   * The sidecar's JVM flags this build was made with ({@code meshwork.sidecar.jvmFlags} in the root
+   * pom), the same value the image's {@code JDK_JAVA_OPTIONS} carries.
+   */
+  public static String bundledSidecarJvmFlags() {
+    return bundled("sidecar.jvmFlags");
+  }
+
   /** The sidecar image this build was made with ({@code meshwork.image.*} in the root pom). */
   public static String bundledSidecarImage() {
+    return bundled("sidecar.image");
+  }
+
+  private static String bundled(String key) {
     try (InputStream in = InjectorConfig.class.getResourceAsStream(IMAGES_RESOURCE)) {
       if (in == null) {
         throw new IllegalStateException("missing classpath resource " + IMAGES_RESOURCE);
       }
       Properties props = new Properties();
       props.load(in);
-      String image = props.getProperty("sidecar.image");
-      if (image == null) {
-        throw new IllegalStateException("sidecar.image missing from " + IMAGES_RESOURCE);
+      String value = props.getProperty(key);
+      if (value == null || value.contains("${")) {
+        throw new IllegalStateException(
+            key + " missing or unfiltered in " + IMAGES_RESOURCE + ": " + value);
       }
-      return image.strip();
+      return value.strip();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + IMAGES_RESOURCE, e);
     }

@@ -13,12 +13,16 @@ import java.util.regex.Pattern;
  * @param excludeOutboundPorts outbound ports that bypass the sidecar
  * @param excludeOutboundCidrs outbound destinations that bypass the sidecar
  * @param proxyResources the sidecar's resources after overrides
+ * @param proxyJvmFlags the sidecar's JVM flags, or null for the build's default
+ * @param accessLog whether the sidecar logs every call
  */
 public record PodOverrides(
     List<Integer> excludeInboundPorts,
     List<Integer> excludeOutboundPorts,
     List<String> excludeOutboundCidrs,
-    Resources proxyResources) {
+    Resources proxyResources,
+    String proxyJvmFlags,
+    boolean accessLog) {
 
   public PodOverrides {
     excludeInboundPorts = List.copyOf(excludeInboundPorts);
@@ -55,7 +59,35 @@ public record PodOverrides(
         ports(annotations, InjectionAnnotations.EXCLUDE_INBOUND_PORTS),
         ports(annotations, InjectionAnnotations.EXCLUDE_OUTBOUND_PORTS),
         cidrs(annotations, InjectionAnnotations.EXCLUDE_OUTBOUND_CIDRS),
-        proxy);
+        proxy,
+        jvmFlags(annotations),
+        bool(annotations, InjectionAnnotations.ACCESS_LOG));
+  }
+
+  private static String jvmFlags(Map<String, String> annotations)
+      throws InvalidAnnotationException {
+    String value = annotations.get(InjectionAnnotations.PROXY_JVM_FLAGS);
+    if (value == null) {
+      return null;
+    }
+    if (value.isBlank() || value.contains("\n")) {
+      throw new InvalidAnnotationException(
+          InjectionAnnotations.PROXY_JVM_FLAGS, value, "JVM flags on one line, e.g. -Xmx128m");
+    }
+    return value.strip();
+  }
+
+  private static boolean bool(Map<String, String> annotations, String key)
+      throws InvalidAnnotationException {
+    String value = annotations.get(key);
+    if (value == null) {
+      return false;
+    }
+    return switch (value.strip()) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new InvalidAnnotationException(key, value, "\"true\" or \"false\"");
+    };
   }
 
   private static String quantity(Map<String, String> annotations, String key, String fallback)

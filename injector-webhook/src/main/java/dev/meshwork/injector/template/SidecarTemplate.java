@@ -28,6 +28,9 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class SidecarTemplate {
 
+  /** The environment variable the JVM launcher reads its extra flags from. */
+  public static final String JVM_OPTIONS_ENV = "JDK_JAVA_OPTIONS";
+
   /** Name of the projected token volume. */
   public static final String TOKEN_VOLUME = "meshwork-token";
 
@@ -123,14 +126,14 @@ public final class SidecarTemplate {
         .withName(MeshConstants.SIDECAR_CONTAINER_NAME)
         .withImage(config.sidecarImage())
         .withImagePullPolicy(config.imagePullPolicy())
-        .withArgs(proxyArgs())
+        .withArgs(proxyArgs(overrides))
         .withRestartPolicy("Always")
         .addNewPort()
         .withName(METRICS_PORT_NAME)
         .withContainerPort(MeshConstants.SIDECAR_METRICS_PORT)
         .withProtocol("TCP")
         .endPort()
-        .withEnv(env(labels))
+        .withEnv(env(labels, overrides))
         .withResources(resources(overrides.proxyResources()))
         // Startup: the app waits for this, so poll often and allow a slow first certificate.
         .withStartupProbe(readyProbe(1, 1, 120))
@@ -162,11 +165,18 @@ public final class SidecarTemplate {
    * The sidecar's arguments: the configured command, the control plane address for ADS (TLS,
    * verified with the mounted trust bundle) and for the CA (a workload certificate: mTLS).
    */
-  public List<String> proxyArgs() {
+  public List<String> proxyArgs(PodOverrides overrides) {
     List<String> args = new ArrayList<>(config.proxyArgs());
     args.add("--xds=" + config.controlPlaneAddress());
     args.add("--xds-ca=" + MeshConstants.TRUST_BUNDLE_PATH);
     args.add("--ca=" + config.controlPlaneAddress());
+    // Explicit, though the sidecar defaults to the same paths: the pod spec says what it uses.
+    args.add("--ca-roots=" + MeshConstants.TRUST_BUNDLE_PATH);
+    args.add("--ca-token=" + MeshConstants.CA_TOKEN_PATH);
+    args.add("--trust-domain=" + config.trustDomain());
+    if (overrides.accessLog()) {
+      args.add("--access-log=true");
+    }
     return args;
   }
 
@@ -214,8 +224,16 @@ public final class SidecarTemplate {
     return a;
   }
 
-  private List<EnvVar> env(Map<String, String> labels) {
+  private List<EnvVar> env(Map<String, String> labels, PodOverrides overrides) {
     List<EnvVar> env = new ArrayList<>();
+    // One source of JVM flags: the root pom's meshwork.sidecar.jvmFlags, unless the pod says
+    // otherwise (the image carries the same default).
+    env.add(
+        value(
+            JVM_OPTIONS_ENV,
+            overrides.proxyJvmFlags() != null
+                ? overrides.proxyJvmFlags()
+                : InjectorConfig.bundledSidecarJvmFlags()));
     env.add(field(SidecarEnv.POD_NAME, "metadata.name"));
     env.add(field(SidecarEnv.POD_NAMESPACE, "metadata.namespace"));
     env.add(field(SidecarEnv.SERVICE_ACCOUNT, "spec.serviceAccountName"));

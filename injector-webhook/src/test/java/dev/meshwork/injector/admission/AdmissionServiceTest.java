@@ -118,7 +118,10 @@ class AdmissionServiceTest {
             "run",
             "--xds=meshwork-control-plane.meshwork-system.svc:15012",
             "--xds-ca=" + MeshConstants.TRUST_BUNDLE_PATH,
-            "--ca=meshwork-control-plane.meshwork-system.svc:15012");
+            "--ca=meshwork-control-plane.meshwork-system.svc:15012",
+            "--ca-roots=" + MeshConstants.TRUST_BUNDLE_PATH,
+            "--ca-token=" + MeshConstants.CA_TOKEN_PATH,
+            "--trust-domain=cluster.local");
     assertThat(env.get("CONTROL_PLANE_ADDRESS").getValue())
         .isEqualTo("meshwork-control-plane.meshwork-system.svc:15012");
     assertThat(env.get("CA_TOKEN_PATH").getValue()).isEqualTo(MeshConstants.CA_TOKEN_PATH);
