@@ -7,15 +7,10 @@ import dev.meshwork.e2e.kube.ManagedProcess;
 import dev.meshwork.e2e.node.JavaImage;
 import dev.meshwork.e2e.node.ProcessKubelet;
 import io.fabric8.kubernetes.api.model.EndpointsBuilder;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPort;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPortBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
-import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
-import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
-import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.net.URI;
@@ -39,8 +34,8 @@ import org.slf4j.LoggerFactory;
  * The mesh's control plane as a cluster runs it: {@code ControlPlaneMain} (the shipped entry point,
  * no {@code --config-dir}) as a process of its own, reading the real API server with the
  * credentials of its ServiceAccount {@code meshwork-system/meshwork-control-plane} (a TokenRequest
- * token in a kubeconfig, RBAC of its ClusterRole), its CA keeping the root in the {@code
- * meshwork-ca} Secret and proving every caller with TokenReview.
+ * token in a kubeconfig, the RBAC of {@code manifests/install}), its CA keeping the root in the
+ * {@code meshwork-ca} Secret and proving every caller with TokenReview.
  *
  * <p>It listens on the node's bridge address (ADS + CA on 15012, health on 15014), which pods
  * reach; every pod's {@code /etc/hosts} maps {@code meshwork-control-plane.meshwork-system.svc}
@@ -69,12 +64,9 @@ public final class MeshControlPlane implements AutoCloseable {
   public static MeshControlPlane start(KubeCluster cluster, ProcessKubelet node, Path workDir)
       throws IOException, InterruptedException {
     KubernetesClient client = cluster.client();
-    Path install = KubeBinaries.repoRoot().resolve("manifests/install");
-    if (Files.isDirectory(install)) {
-      applyAll(cluster, install);
-    } else {
-      installIdentity(client);
-    }
+    // The install as shipped: namespace, ServiceAccount, RBAC, Service (and a Deployment that no
+    // controller runs here: this process stands in for its pod).
+    applyAll(cluster, KubeBinaries.repoRoot().resolve("manifests/install"));
     Path kubeconfig = workDir.resolve("control-plane.kubeconfig");
     Files.createDirectories(workDir);
     Files.writeString(kubeconfig, kubeconfig(cluster, token(client)));
@@ -132,9 +124,6 @@ public final class MeshControlPlane implements AutoCloseable {
    */
   private static void publishEndpoint(KubernetesClient client, String ip) {
     String ns = MeshConstants.SYSTEM_NAMESPACE;
-    if (client.services().inNamespace(ns).withName(NAME).get() == null) {
-      return; // no install manifests: the webhook is registered by URL instead
-    }
     List<EndpointPort> ports =
         List.of(
             port("grpc-xds", MeshConstants.CONTROL_PLANE_GRPC_PORT),
@@ -258,81 +247,6 @@ public final class MeshControlPlane implements AutoCloseable {
     }
     throw new IllegalStateException(
         "control plane not healthy at " + health + " (" + last + "):\n" + process.logTail(40));
-  }
-
-  /**
-   * The control plane's namespace, ServiceAccount and the RBAC an install gives it: read the mesh's
-   * inputs, write route status, its CA Secret, trust bundle ConfigMaps, its leader lease, and
-   * create TokenReviews.
-   */
-  static void installIdentity(KubernetesClient client) {
-    String ns = MeshConstants.SYSTEM_NAMESPACE;
-    client
-        .namespaces()
-        .resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
-        .serverSideApply();
-    client
-        .serviceAccounts()
-        .inNamespace(ns)
-        .resource(
-            new ServiceAccountBuilder().withNewMetadata().withName(NAME).endMetadata().build())
-        .serverSideApply();
-    String read = "get,list,watch";
-    client
-        .rbac()
-        .clusterRoles()
-        .resource(
-            new ClusterRoleBuilder()
-                .withNewMetadata()
-                .withName(NAME + "-e2e")
-                .endMetadata()
-                .withRules(
-                    rule("", "services,endpoints,pods,namespaces", read),
-                    rule("discovery.k8s.io", "endpointslices", read),
-                    rule("", "configmaps", "get,list,watch,create,update,patch"),
-                    rule("", "secrets", "get,list,watch,create,update,patch"),
-                    rule("gateway.networking.k8s.io", "grpcroutes,httproutes", read),
-                    rule(
-                        "gateway.networking.k8s.io",
-                        "grpcroutes/status,httproutes/status",
-                        "get,update,patch"),
-                    rule(
-                        "security.meshwork.dev", "peerauthentications,authorizationpolicies", read),
-                    rule("networking.meshwork.dev", "trafficpolicies", read),
-                    rule("coordination.k8s.io", "leases", "get,list,watch,create,update,patch"),
-                    rule("authentication.k8s.io", "tokenreviews", "create"),
-                    rule(
-                        "admissionregistration.k8s.io",
-                        "mutatingwebhookconfigurations",
-                        "get,list,watch,update,patch"),
-                    rule("", "events", "create,patch"))
-                .build())
-        .serverSideApply();
-    client
-        .rbac()
-        .clusterRoleBindings()
-        .resource(
-            new ClusterRoleBindingBuilder()
-                .withNewMetadata()
-                .withName(NAME + "-e2e")
-                .endMetadata()
-                .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", NAME + "-e2e")
-                .addNewSubject()
-                .withKind("ServiceAccount")
-                .withName(NAME)
-                .withNamespace(ns)
-                .endSubject()
-                .build())
-        .serverSideApply();
-  }
-
-  private static io.fabric8.kubernetes.api.model.rbac.PolicyRule rule(
-      String group, String resources, String verbs) {
-    return new PolicyRuleBuilder()
-        .withApiGroups(group)
-        .withResources(resources.split(","))
-        .withVerbs(verbs.split(","))
-        .build();
   }
 
   private static String token(KubernetesClient client) {

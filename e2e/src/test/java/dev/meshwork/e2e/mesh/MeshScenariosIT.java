@@ -55,7 +55,7 @@ class MeshScenariosIT extends MeshScenarios {
         .registerJavaMain(MeshWorkloads.GREETER_IMAGE, MeshWorkloads.GREETER_MAIN, jvm)
         .registerJavaMain(MeshWorkloads.CALLER_IMAGE, MeshWorkloads.CALLER_MAIN, jvm);
     controlPlane = MeshControlPlane.start(cluster, node, workDir);
-    injector = MeshInjector.start(cluster, RUN);
+    injector = MeshInjector.start(cluster);
     testbed = new ProcessTestbed(client, node, controlPlane, RUN);
     testbed.deploy();
   }

@@ -105,7 +105,6 @@ abstract class MeshWorkloads implements Testbed {
                 .withNewMetadata()
                 .withName(meshNs)
                 .addToLabels(MeshConstants.INJECT_LABEL, MeshConstants.INJECT_LABEL_ENABLED)
-                .addToLabels(MeshInjector.RUN_LABEL, run)
                 .endMetadata()
                 .build())
         .create();
