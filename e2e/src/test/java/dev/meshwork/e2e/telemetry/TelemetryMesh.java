@@ -70,7 +70,8 @@ final class TelemetryMesh implements AutoCloseable {
     try {
       Server greeter =
           NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-              .addService(new Greeter())
+              .addService(
+                  io.grpc.ServerInterceptors.intercept(new Greeter(), new TraceparentCapture()))
               .build()
               .start();
       closeables.add(() -> greeter.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
@@ -392,6 +393,23 @@ final class TelemetryMesh implements AutoCloseable {
       }
     }
     delays.shutdownNow();
+  }
+
+  /** The {@code traceparent} the greeter app received with its last call, or null. */
+  volatile String lastTraceparent;
+
+  private final class TraceparentCapture implements io.grpc.ServerInterceptor {
+    private final io.grpc.Metadata.Key<String> key =
+        io.grpc.Metadata.Key.of("traceparent", io.grpc.Metadata.ASCII_STRING_MARSHALLER);
+
+    @Override
+    public <Q, R> io.grpc.ServerCall.Listener<Q> interceptCall(
+        io.grpc.ServerCall<Q, R> call,
+        io.grpc.Metadata headers,
+        io.grpc.ServerCallHandler<Q, R> next) {
+      lastTraceparent = headers.get(key);
+      return next.startCall(call, headers);
+    }
   }
 
   private final class Greeter extends GreeterGrpc.GreeterImplBase {
