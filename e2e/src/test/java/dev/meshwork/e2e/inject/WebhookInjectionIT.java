@@ -4,102 +4,130 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.meshwork.api.MeshConstants;
-import dev.meshwork.e2e.kube.ClusterPki;
+import dev.meshwork.ca.grpc.CaMetrics;
+import dev.meshwork.ca.k8s.WebhookCaBundlePatcher;
+import dev.meshwork.controlplane.ca.EmbeddedCa;
+import dev.meshwork.controlplane.webhook.HostedWebhook;
 import dev.meshwork.e2e.kube.KubeApiServerTest;
 import dev.meshwork.e2e.kube.KubeCluster;
-import dev.meshwork.injector.admission.AdmissionService;
-import dev.meshwork.injector.server.TlsCredentials;
-import dev.meshwork.injector.server.WebhookServer;
-import dev.meshwork.injector.server.WebhookServerConfig;
+import dev.meshwork.e2e.kube.Prerequisites;
+import dev.meshwork.e2e.node.PodNetwork;
 import dev.meshwork.injector.template.InjectorConfig;
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EndpointsBuilder;
+import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfigurationBuilder;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.nio.charset.StandardCharsets;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * Pods created through the real API server are mutated by our webhook: in a namespace labelled
- * {@code meshwork.dev/inject=enabled} they come back with the capture init container and the native
- * sidecar; an opted-out pod and a pod of an unlabelled namespace come back untouched.
+ * The shipped webhook configuration ({@code manifests/webhook/mutating-webhook.yaml}, applied
+ * server-side as is, caBundle written by the CA's patcher) against the real API server, calling the
+ * control plane's injector ({@link HostedWebhook}, certificate from the mesh CA) through the {@code
+ * meshwork-control-plane} Service: a pod of a labelled namespace comes back with the capture init
+ * container and the native sidecar; opted-out pods come back untouched and, like pods of an
+ * unlabelled namespace, are never sent (the webhook records every request it answers).
  *
- * <p>The webhook runs in the test JVM on 127.0.0.1 with a certificate from the cluster CA, and is
- * registered by URL: the install's Service-based configuration is not in manifests/ yet.
+ * <p>The webhook listens in the test JVM on the address of a bridge this test creates (the API
+ * server refuses loopback endpoints); the Service has no selector and one Endpoints entry there.
  */
 @KubeApiServerTest
+@Tag("netns")
 class WebhookInjectionIT {
   private static final String SUFFIX = UUID.randomUUID().toString().substring(0, 6);
   private static final String MESHED = "meshed-" + SUFFIX;
   private static final String PLAIN = "plain-" + SUFFIX;
-  private static final String CONFIG = "meshwork-sidecar-injector-" + SUFFIX;
-  private static WebhookServer webhook;
+  private static final String SERVICE = "meshwork-control-plane";
+  private static final String CONFIG = WebhookCaBundlePatcher.DEFAULT_NAME;
+  private static final Path REPO = Path.of("").toAbsolutePath().getParent();
+
+  /** {@code namespace/name} of every pod the webhook was asked about. */
+  private static final Set<String> sent = ConcurrentHashMap.newKeySet();
+
+  private static PodNetwork network;
+  private static HostedWebhook webhook;
 
   @BeforeAll
   static void start(KubeCluster cluster, KubernetesClient client) throws Exception {
-    ClusterPki.Issued cert =
-        cluster.pki().issueServing("webhook-" + SUFFIX, List.of("127.0.0.1", "localhost"));
+    Prerequisites.require(Prerequisites.isRoot(), "a bridge for the webhook's address needs root");
+    network = PodNetwork.create();
+    Path dir = Files.createTempDirectory("meshwork-inject-it");
+    Path tokens = dir.resolve("tokens.properties");
+    Files.writeString(tokens, "unused=default/default\n");
+    EmbeddedCa ca = EmbeddedCa.local(dir.resolve("ca"), tokens, "cluster.local", CaMetrics.NOOP);
     webhook =
-        WebhookServer.start(
-            WebhookServerConfig.defaults().withPort(0).withBindHost("127.0.0.1"),
-            TlsCredentials.fromPemFiles(cert.certFile(), cert.keyFile()),
-            new AdmissionService(InjectorConfig.defaults()));
-    String caBundle =
-        Base64.getEncoder()
-            .encodeToString(cluster.pki().ca().certPem().getBytes(StandardCharsets.UTF_8));
+        HostedWebhook.start(
+            new HostedWebhook.Settings(
+                new InetSocketAddress(network.gateway(), 0), InjectorConfig.defaults()),
+            ca::servingCredentials,
+            (request, response) -> sent.add(request.getNamespace() + "/" + request.getName()));
+
+    cluster.apply(REPO.resolve("manifests/install/00-namespace.yaml"));
+    int port = webhook.address().getPort();
     client
-        .admissionRegistration()
-        .v1()
-        .mutatingWebhookConfigurations()
+        .services()
+        .inNamespace(MeshConstants.SYSTEM_NAMESPACE)
         .resource(
-            new MutatingWebhookConfigurationBuilder()
+            new ServiceBuilder()
                 .withNewMetadata()
-                .withName(CONFIG)
+                .withName(SERVICE)
                 .endMetadata()
-                .addNewWebhook()
-                .withName("sidecar-injector.meshwork.dev")
-                .withAdmissionReviewVersions("v1")
-                .withSideEffects("None")
-                .withFailurePolicy("Fail")
-                .withTimeoutSeconds(10)
-                .withNewClientConfig()
-                .withUrl("https://127.0.0.1:" + webhook.localAddress().getPort() + "/inject")
-                .withCaBundle(caBundle)
-                .endClientConfig()
-                .addNewRule()
-                .withOperations("CREATE")
-                .withApiGroups("")
-                .withApiVersions("v1")
-                .withResources("pods")
-                .endRule()
-                .withNewNamespaceSelector()
-                .addToMatchLabels(MeshConstants.INJECT_LABEL, MeshConstants.INJECT_LABEL_ENABLED)
-                .addToMatchLabels("meshwork.dev/e2e-run", SUFFIX)
-                .endNamespaceSelector()
-                .endWebhook()
+                .withNewSpec()
+                .addNewPort()
+                .withName("https-webhook")
+                .withPort(MeshConstants.CONTROL_PLANE_WEBHOOK_PORT)
+                .withTargetPort(new IntOrString(port))
+                .endPort()
+                .endSpec()
                 .build())
-        .create();
+        .createOr(r -> r.update());
+    client
+        .endpoints()
+        .inNamespace(MeshConstants.SYSTEM_NAMESPACE)
+        .resource(
+            new EndpointsBuilder()
+                .withNewMetadata()
+                .withName(SERVICE)
+                .endMetadata()
+                .addNewSubset()
+                .addNewAddress()
+                .withIp(network.gateway())
+                .endAddress()
+                .addNewPort()
+                .withName("https-webhook")
+                .withPort(port)
+                .endPort()
+                .endSubset()
+                .build())
+        .createOr(r -> r.update());
+
+    // The file as shipped, then the caBundle the way the control plane writes it.
+    cluster.apply(REPO.resolve("manifests/webhook/mutating-webhook.yaml"));
+    assertThat(new WebhookCaBundlePatcher(client, CONFIG).patch(ca.authority().trustBundle()))
+        .isTrue();
+
     client
         .namespaces()
         .resource(
             new NamespaceBuilder()
                 .withNewMetadata()
                 .withName(MESHED)
-                .withLabels(
-                    Map.of(
-                        MeshConstants.INJECT_LABEL,
-                        MeshConstants.INJECT_LABEL_ENABLED,
-                        "meshwork.dev/e2e-run",
-                        SUFFIX))
+                .withLabels(Map.of(MeshConstants.INJECT_LABEL, MeshConstants.INJECT_LABEL_ENABLED))
                 .endMetadata()
                 .build())
         .create();
@@ -112,6 +140,23 @@ class WebhookInjectionIT {
           .atMost(Duration.ofSeconds(30))
           .until(() -> client.serviceAccounts().inNamespace(ns).withName("default").get() != null);
     }
+    // The API server picks up the configuration and the endpoints asynchronously: wait until a
+    // dry-run pod of the labelled namespace comes back injected.
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .ignoreExceptions()
+        .until(
+            () ->
+                client
+                        .pods()
+                        .inNamespace(MESHED)
+                        .resource(app("probe", Map.of(), Map.of()))
+                        .dryRun()
+                        .create()
+                        .getSpec()
+                        .getInitContainers()
+                        .size()
+                    == 2);
   }
 
   @AfterAll
@@ -122,58 +167,95 @@ class WebhookInjectionIT {
     if (webhook != null) {
       webhook.close();
     }
+    client.endpoints().inNamespace(MeshConstants.SYSTEM_NAMESPACE).withName(SERVICE).delete();
+    client.services().inNamespace(MeshConstants.SYSTEM_NAMESPACE).withName(SERVICE).delete();
     client.namespaces().withName(MESHED).delete();
     client.namespaces().withName(PLAIN).delete();
+    if (network != null) {
+      network.close();
+    }
   }
 
   @Test
   void podInALabelledNamespaceGetsTheInitContainerAndTheNativeSidecar(KubernetesClient client) {
-    Pod stored = client.pods().inNamespace(MESHED).resource(app("greeter", Map.of())).create();
+    Pod stored =
+        client.pods().inNamespace(MESHED).resource(app("greeter", Map.of(), Map.of())).create();
 
     assertThat(stored.getSpec().getInitContainers())
         .extracting(Container::getName)
         .containsExactly(MeshConstants.INIT_CONTAINER_NAME, MeshConstants.SIDECAR_CONTAINER_NAME);
     Container sidecar = stored.getSpec().getInitContainers().get(1);
     assertThat(sidecar.getRestartPolicy()).isEqualTo("Always");
+    assertThat(sidecar.getStartupProbe().getHttpGet().getPort().getIntVal())
+        .isEqualTo(MeshConstants.SIDECAR_METRICS_PORT);
     assertThat(stored.getSpec().getContainers())
         .extracting(Container::getName)
         .containsExactly("app");
     assertThat(stored.getMetadata().getAnnotations())
         .containsEntry(MeshConstants.INJECTED_ANNOTATION, "true");
+    assertThat(sent).contains(MESHED + "/greeter");
     // What the API server stored is what a later reader sees.
     Pod read = client.pods().inNamespace(MESHED).withName("greeter").get();
     assertThat(read.getSpec().getInitContainers()).hasSize(2);
   }
 
   @Test
-  void podOptedOutByAnnotationIsLeftAlone(KubernetesClient client) {
-    Pod stored =
+  void podsOptedOutByAnnotationOrLabelAreNeverSentAndComeBackUntouched(KubernetesClient client) {
+    Pod byAnnotation =
         client
             .pods()
             .inNamespace(MESHED)
-            .resource(app("opted-out", Map.of(MeshConstants.INJECT_ANNOTATION, "false")))
+            .resource(
+                app("out-annotated", Map.of(MeshConstants.INJECT_ANNOTATION, "false"), Map.of()))
+            .create();
+    Pod byLabel =
+        client
+            .pods()
+            .inNamespace(MESHED)
+            .resource(app("out-labelled", Map.of(), Map.of(MeshConstants.INJECT_LABEL, "false")))
             .create();
 
-    assertThat(stored.getSpec().getInitContainers()).isEmpty();
-    assertThat(stored.getMetadata().getAnnotations())
-        .doesNotContainKey(MeshConstants.INJECTED_ANNOTATION);
+    for (Pod p : List.of(byAnnotation, byLabel)) {
+      assertThat(p.getSpec().getInitContainers()).isEmpty();
+      assertThat(p.getMetadata().getAnnotations())
+          .doesNotContainKey(MeshConstants.INJECTED_ANNOTATION);
+    }
+    assertThat(sent).doesNotContain(MESHED + "/out-annotated", MESHED + "/out-labelled");
   }
 
   @Test
-  void podInAnUnlabelledNamespaceIsLeftAlone(KubernetesClient client) {
-    Pod stored = client.pods().inNamespace(PLAIN).resource(app("plain", Map.of())).create();
+  void podInAnUnlabelledNamespaceIsNeverSent(KubernetesClient client) {
+    Pod stored =
+        client.pods().inNamespace(PLAIN).resource(app("plain", Map.of(), Map.of())).create();
 
     assertThat(stored.getSpec().getInitContainers()).isEmpty();
     assertThat(stored.getSpec().getContainers())
         .extracting(Container::getName)
         .containsExactly("app");
+    assertThat(sent).noneMatch(key -> key.startsWith(PLAIN + "/"));
   }
 
-  private static Pod app(String name, Map<String, String> annotations) {
+  @Test
+  void podOptedInByAnnotationInAnUnlabelledNamespaceIsInjected(KubernetesClient client) {
+    Pod stored =
+        client
+            .pods()
+            .inNamespace(PLAIN)
+            .resource(app("opted-in", Map.of(MeshConstants.INJECT_ANNOTATION, "true"), Map.of()))
+            .create();
+
+    assertThat(stored.getSpec().getInitContainers())
+        .extracting(Container::getName)
+        .containsExactly(MeshConstants.INIT_CONTAINER_NAME, MeshConstants.SIDECAR_CONTAINER_NAME);
+    assertThat(sent).contains(PLAIN + "/opted-in");
+  }
+
+  private static Pod app(String name, Map<String, String> annotations, Map<String, String> labels) {
     return new PodBuilder()
         .withNewMetadata()
         .withName(name)
         .addToLabels("app", name)
+        .addToLabels(labels)
         .addToAnnotations(annotations)
         .endMetadata()
         .withNewSpec()
