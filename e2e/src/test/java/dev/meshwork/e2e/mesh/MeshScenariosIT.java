@@ -11,11 +11,14 @@ import dev.meshwork.injector.template.InjectorConfig;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -73,6 +76,13 @@ class MeshScenariosIT extends MeshScenarios {
     }
     if (controlPlane != null) {
       controlPlane.close();
+    }
+    if (workDir != null && !Boolean.getBoolean("meshwork.e2e.keep")) {
+      try (Stream<Path> files = Files.walk(workDir)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException e) {
+        // a temporary directory; the log names it
+      }
     }
   }
 
