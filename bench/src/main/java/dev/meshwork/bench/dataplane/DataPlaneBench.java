@@ -80,6 +80,23 @@ public final class DataPlaneBench {
     }
     Path home = Path.of(a.getOrDefault("home", ".")).toAbsolutePath().normalize();
     boolean quick = a.containsKey("quick");
+    if (a.containsKey("render")) {
+      // Re-renders docs/benchmarks.md from a results file (e.g. after a report change), no run.
+      Results results =
+          new ObjectMapper()
+              .configure(
+                  com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES,
+                  false)
+              .readValue(Path.of(a.get("render")).toFile(), Results.class);
+      Path doc = home.resolve("docs/benchmarks.md");
+      Files.writeString(
+          doc,
+          Report.merge(
+              Files.readString(doc),
+              Report.markdown(results, false, a.getOrDefault("flags", "(see the results file)"))));
+      System.out.println("rendered docs/benchmarks.md from " + a.get("render"));
+      return;
+    }
     Path ghzBin = Path.of(a.getOrDefault("ghz", System.getProperty("user.home") + "/go/bin/ghz"));
     Plan plan =
         new Plan(

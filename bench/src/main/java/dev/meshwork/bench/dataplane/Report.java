@@ -104,7 +104,7 @@ final class Report {
     rollout(r).ifPresent(b::append);
     b.append(goals(r));
     for (DataPlaneBench.Row row : r.results()) {
-      if (row.note() != null && !"rollout".equals(row.scenario())) {
+      if (row.note() != null && "dataplane".equals(row.scenario())) {
         b.append("- `").append(row.path()).append("`: ").append(row.note()).append('\n');
       }
     }
@@ -273,7 +273,9 @@ final class Report {
               f(x.p90Ms()),
               f(x.p99Ms()),
               f(x.maxMs()),
-              x.note() == null ? "" : x.note().replace("|", "/")));
+              x.note() == null
+                  ? ""
+                  : x.note().replaceFirst("; first error: .*", "").replace("|", "/")));
     }
     return Optional.of(b.append('\n').toString());
   }
@@ -293,12 +295,23 @@ final class Report {
             .findFirst();
     StringBuilder b = new StringBuilder("### Where we stand against the goals (this run)\n\n");
     b.append("| goal | target | this run | met |\n|---|---|---|---|\n");
-    goal(
-        b,
-        "added p99 at 1,000/s, Meshwork / HAProxy",
-        "<= 1.0",
-        mesh == null || ha == null || ha <= 0 ? null : mesh / ha,
-        1.0);
+    if (mesh != null && ha != null && ha <= 0) {
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "| added p99 at 1,000/s, Meshwork / HAProxy | <= 1.0 | no ratio: HAProxy's added p99"
+                  + " was %.3f ms (its p99 below direct's, whose tail was noisier), Meshwork's %.3f"
+                  + " ms | no |%n",
+              ha,
+              mesh));
+    } else {
+      goal(
+          b,
+          "added p99 at 1,000/s, Meshwork / HAProxy",
+          "<= 1.0",
+          mesh == null || ha == null ? null : mesh / ha,
+          1.0);
+    }
     goal(b, "added p99 at 1,000/s, Meshwork (ms)", "<= 0.5", mesh, 0.5);
     goal(
         b,
