@@ -19,10 +19,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes ConfigMap {@value #CONFIG_MAP_NAME} (key {@value #KEY}: every trusted root, PEM) into each
- * meshed namespace ({@code meshwork.dev/inject=enabled}) and into meshwork-system. Applications and
- * tools that want to verify mesh certificates read it; sidecars also get the same roots in every
- * CSR response. During a root rotation it holds both roots.
+ * Writes ConfigMap {@value #CONFIG_MAP_NAME} (key {@value #KEY}: every trusted root, PEM) into
+ * every namespace but Kubernetes' own ({@code kube-*}), as Istio does with its root certificate: a
+ * pod may opt in with {@code meshwork.dev/inject: "true"} inside a namespace that is not labelled,
+ * and its injected sidecar mounts this ConfigMap, so the bundle cannot wait for the label.
+ * Applications and tools that want to verify mesh certificates read it; sidecars also get the same
+ * roots in every CSR response. During a root rotation it holds both roots.
  *
  * <p>The control plane calls {@link #publishTo} when a namespace becomes meshed; a failure in one
  * namespace is logged and does not stop the others.
@@ -53,14 +55,14 @@ public final class TrustBundlePublisher implements TrustBundleListener {
   }
 
   /**
-   * Brings the ConfigMap of every meshed namespace up to date with the last bundle given (repairs
+   * Brings the ConfigMap of every served namespace up to date with the last bundle given (repairs
    * ConfigMaps deleted or edited by hand); writes only where the content differs.
    *
    * @return the number of namespaces whose ConfigMap could not be written (each logged)
    */
   public int resync() {
     int failed = 0;
-    for (String namespace : meshedNamespaces()) {
+    for (String namespace : servedNamespaces()) {
       if (!publishTo(namespace)) {
         failed++;
       }
@@ -115,22 +117,27 @@ public final class TrustBundlePublisher implements TrustBundleListener {
     }
   }
 
-  /** meshwork-system and every namespace labelled for injection. */
-  public List<String> meshedNamespaces() {
+  /** meshwork-system and every namespace that is not Kubernetes' own. */
+  public List<String> servedNamespaces() {
     TreeSet<String> names = new TreeSet<>();
     names.add(MeshConstants.SYSTEM_NAMESPACE);
     try {
-      for (Namespace ns :
-          client
-              .namespaces()
-              .withLabel(MeshConstants.INJECT_LABEL, MeshConstants.INJECT_LABEL_ENABLED)
-              .list()
-              .getItems()) {
-        names.add(ns.getMetadata().getName());
+      for (Namespace ns : client.namespaces().list().getItems()) {
+        if (serves(ns.getMetadata().getName())) {
+          names.add(ns.getMetadata().getName());
+        }
       }
     } catch (KubernetesClientException e) {
-      log.warn("cannot list meshed namespaces: {}", e.getMessage());
+      log.warn("cannot list namespaces: {}", e.getMessage());
     }
     return List.copyOf(names);
+  }
+
+  /**
+   * Whether {@code namespace} gets the bundle: all but {@code kube-system}, {@code kube-public} and
+   * {@code kube-node-lease}, where the injector never injects.
+   */
+  public static boolean serves(String namespace) {
+    return !namespace.startsWith("kube-");
   }
 }

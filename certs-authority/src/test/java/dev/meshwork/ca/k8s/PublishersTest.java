@@ -33,10 +33,11 @@ class PublishersTest {
   }
 
   @Test
-  void trustBundleConfigMapFollowsRootRotationInEveryMeshedNamespace() {
+  void trustBundleConfigMapFollowsRootRotationInEveryNamespaceButKubernetesOwn() {
     namespace("shop", true);
     namespace("billing", true);
     namespace("plain", false);
+    namespace("kube-system", false);
     CertificateAuthority ca = TestCa.inMemory();
     TrustBundlePublisher publisher = new TrustBundlePublisher(client);
     ca.addTrustBundleListener(publisher);
@@ -45,7 +46,8 @@ class PublishersTest {
     assertThat(bundleIn("shop")).isEqualTo(single);
     assertThat(bundleIn("billing")).isEqualTo(single);
     assertThat(bundleIn("meshwork-system")).isEqualTo(single);
-    assertThat(bundleIn("plain")).isNull();
+    assertThat(bundleIn("plain")).as("a pod may opt in here").isEqualTo(single);
+    assertThat(bundleIn("kube-system")).isNull();
 
     ca.rotateRoot();
     assertThat(Pem.certificates(bundleIn("shop"), "bundle")).hasSize(2).isEqualTo(ca.trustBundle());

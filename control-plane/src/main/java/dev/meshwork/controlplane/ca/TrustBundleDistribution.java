@@ -22,9 +22,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps the CA's public material current in the cluster: the ConfigMap {@value
- * MeshConstants#TRUST_BUNDLE_CONFIG_MAP} in meshwork-system and in every namespace labelled {@code
- * meshwork.dev/inject=enabled} (also namespaces labelled later, at once, through an informer), and
- * the caBundle of the injector's MutatingWebhookConfiguration (re-set at once when the install
+ * MeshConstants#TRUST_BUNDLE_CONFIG_MAP} in every namespace but Kubernetes' own (see {@link
+ * TrustBundlePublisher#serves}; new namespaces get it at once, through an informer), and the
+ * caBundle of the injector's MutatingWebhookConfiguration (re-set at once when the install
  * manifests are re-applied and blank it).
  *
  * <p>Only the leader writes: followers may lag one upkeep period behind the Secret, and two
@@ -52,7 +52,6 @@ final class TrustBundleDistribution implements TrustBundleListener, AutoCloseabl
     informers.add(
         client
             .namespaces()
-            .withLabel(MeshConstants.INJECT_LABEL, MeshConstants.INJECT_LABEL_ENABLED)
             .inform(onChange((Namespace ns) -> publishTo(ns.getMetadata().getName())), 0));
     informers.add(
         client
@@ -74,7 +73,7 @@ final class TrustBundleDistribution implements TrustBundleListener, AutoCloseabl
   }
 
   /**
-   * Leader only: writes the bundle wherever it is missing or differs (all meshed namespaces, the
+   * Leader only: writes the bundle wherever it is missing or differs (all served namespaces, the
    * webhook). A no-op on followers.
    */
   void resync() {
@@ -87,8 +86,8 @@ final class TrustBundleDistribution implements TrustBundleListener, AutoCloseabl
   }
 
   private void publishTo(String namespace) {
-    if (roots.get() != null && leader.getAsBoolean()) {
-      log.debug("namespace {} is meshed: publishing the trust bundle", namespace);
+    if (roots.get() != null && leader.getAsBoolean() && TrustBundlePublisher.serves(namespace)) {
+      log.debug("namespace {}: publishing the trust bundle", namespace);
       publisher.publishTo(namespace);
     }
   }
