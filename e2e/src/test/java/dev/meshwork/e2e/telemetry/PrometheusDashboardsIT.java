@@ -185,7 +185,8 @@ class PrometheusDashboardsIT {
     values.put("namespace", TelemetryMesh.NS);
     values.put("service", TelemetryMesh.SERVICE_HOST);
     values.put("workload", direction.equals("outbound") ? "client" : "greeter");
-    values.put("instance", ".*"); // "All"
+    values.put("job", ".+"); // "All"
+    values.put("instance", ".+"); // "All"
     values.put("__rate_interval", "1m");
     values.put("__interval", "15s");
     return values;
