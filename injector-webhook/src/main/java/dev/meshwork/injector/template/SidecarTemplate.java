@@ -31,6 +31,8 @@ public final class SidecarTemplate {
   /** The environment variable the JVM launcher reads its extra flags from. */
   public static final String JVM_OPTIONS_ENV = "JDK_JAVA_OPTIONS";
 
+  public static final String LOG_FORMAT_ENV = "MESHWORK_LOG_FORMAT";
+
   /** Name of the projected token volume. */
   public static final String TOKEN_VOLUME = "meshwork-token";
 
@@ -234,6 +236,8 @@ public final class SidecarTemplate {
             overrides.proxyJvmFlags() != null
                 ? overrides.proxyJvmFlags()
                 : InjectorConfig.bundledSidecarJvmFlags()));
+    // In a cluster logs go to a collector: one JSON object per line (mesh-api's log-json.xml).
+    env.add(value(LOG_FORMAT_ENV, "json"));
     env.add(field(SidecarEnv.POD_NAME, "metadata.name"));
     env.add(field(SidecarEnv.POD_NAMESPACE, "metadata.namespace"));
     env.add(field(SidecarEnv.SERVICE_ACCOUNT, "spec.serviceAccountName"));

@@ -107,6 +107,11 @@ class InjectedSidecarTest {
   }
 
   @Test
+  void sidecarLogsAreJsonLinesInACluster() {
+    assertThat(env(sidecar(injected(pod("{}"))), SidecarTemplate.LOG_FORMAT_ENV)).isEqualTo("json");
+  }
+
+  @Test
   void jvmFlagsComeFromTheBuildUnlessThePodReplacesThem() {
     String bundled = InjectorConfig.bundledSidecarJvmFlags();
     assertThat(bundled).isNotBlank().doesNotContain("${");
