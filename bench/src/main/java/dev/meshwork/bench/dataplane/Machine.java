@@ -20,10 +20,29 @@ public record Machine(int cores, String kernel, String jdk, String cpu) {
       // not Linux: leave unknown
     }
     return new Machine(
-        Runtime.getRuntime().availableProcessors(),
+        machineCores(),
         System.getProperty("os.name") + " " + System.getProperty("os.version"),
         Runtime.version().toString(),
         cpu);
+  }
+
+  /**
+   * The machine's online cores, not this JVM's: bench/run pins the bench JVM to one core, and
+   * availableProcessors() follows that affinity.
+   */
+  private static int machineCores() {
+    try {
+      long n =
+          Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+              .filter(l -> l.startsWith("processor"))
+              .count();
+      if (n > 0) {
+        return (int) n;
+      }
+    } catch (Exception ignored) {
+      // not Linux: fall back to what the JVM sees
+    }
+    return Runtime.getRuntime().availableProcessors();
   }
 
   static String commit(Path home) {
