@@ -1,6 +1,7 @@
 package dev.meshwork.controlplane;
 
 import dev.meshwork.api.MeshConstants;
+import dev.meshwork.api.logging.LogFormat;
 import dev.meshwork.controlplane.ca.EmbeddedCa;
 import dev.meshwork.controlplane.source.ConfigSource;
 import dev.meshwork.controlplane.source.DirectoryConfigSource;
@@ -209,6 +210,7 @@ public final class ControlPlaneMain implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
+    LogFormat.requireValidEnvironment();
     // Quiet defaults (INFO, fabric8/grpc at WARN) unless the operator points logback elsewhere.
     if (System.getProperty("logback.configurationFile") == null) {
       System.setProperty("logback.configurationFile", "meshwork-control-plane-logback.xml");

@@ -1,5 +1,6 @@
 package dev.meshwork.sidecar;
 
+import dev.meshwork.api.logging.LogFormat;
 import java.lang.reflect.Method;
 import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
@@ -17,6 +18,7 @@ public final class SidecarMain {
   private SidecarMain() {}
 
   public static void main(String[] args) throws Exception {
+    LogFormat.requireValidEnvironment();
     String cmd = args.length > 0 && !args[0].startsWith("--") ? args[0] : "run";
     String[] rest =
         args.length > 0 && !args[0].startsWith("--")

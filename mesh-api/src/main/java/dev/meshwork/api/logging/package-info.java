@@ -1,0 +1,2 @@
+/** The log format switch shared by the mesh's processes (logback fragments live beside it). */
+package dev.meshwork.api.logging;

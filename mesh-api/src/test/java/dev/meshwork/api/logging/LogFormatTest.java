@@ -1,0 +1,37 @@
+package dev.meshwork.api.logging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class LogFormatTest {
+
+  @Test
+  void unsetTextAndJsonAreAccepted() {
+    assertThat(LogFormat.problem(null)).isEmpty();
+    assertThat(LogFormat.problem("text")).isEmpty();
+    assertThat(LogFormat.problem("json")).isEmpty();
+  }
+
+  @Test
+  void anyOtherValueIsRefusedWithTheChoices() {
+    for (String bad : new String[] {"JSON", "xml", ""}) {
+      assertThat(LogFormat.problem(bad))
+          .hasValueSatisfying(
+              reason ->
+                  assertThat(reason)
+                      .contains("MESHWORK_LOG_FORMAT=" + bad + " is not a log format")
+                      .contains("text")
+                      .contains("json"));
+    }
+  }
+
+  @Test
+  void everyAcceptedFormatHasItsLogbackFragment() {
+    for (String format : new String[] {"text", "json"}) {
+      assertThat(LogFormat.class.getResource("/dev/meshwork/logging/log-" + format + ".xml"))
+          .as(format)
+          .isNotNull();
+    }
+  }
+}
