@@ -291,9 +291,42 @@ record DemoTopology(List<Component> components, Map<String, String> adminUrls) {
     return cmd;
   }
 
+  private static final java.util.Set<Integer> HANDED_OUT =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /**
+   * A loopback port that binds now and was not handed out before. Ports are chosen below the
+   * kernel's ephemeral range: a port from that range (what binding port 0 returns) can be taken by
+   * any outgoing connection of the demo's own processes before the process meant to listen on it
+   * starts, and a sidecar then fails with "Address already in use".
+   */
   private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
+    int end = Math.max(ephemeralRangeStart(), 13_024);
+    int start = Math.max(1024, end - 12_000);
+    int span = end - start;
+    int offset = java.util.concurrent.ThreadLocalRandom.current().nextInt(span);
+    for (int i = 0; i < span; i++) {
+      int port = start + (offset + i) % span;
+      if (HANDED_OUT.contains(port)) {
+        continue;
+      }
+      try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+        if (HANDED_OUT.add(port)) {
+          return s.getLocalPort();
+        }
+      } catch (IOException inUse) {
+        // taken: try the next one
+      }
+    }
+    throw new IOException("no free loopback port between " + start + " and " + end);
+  }
+
+  private static int ephemeralRangeStart() {
+    try {
+      String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
+      return Integer.parseInt(range.split("\\s+")[0]);
+    } catch (IOException | RuntimeException e) {
+      return 32768; // Linux's default
     }
   }
 
