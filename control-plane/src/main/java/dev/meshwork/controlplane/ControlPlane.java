@@ -2,10 +2,11 @@ package dev.meshwork.controlplane;
 
 import dev.meshwork.controlplane.debug.DebugHttpServer;
 import dev.meshwork.controlplane.model.MeshModelBuilder;
+import dev.meshwork.controlplane.model.PolicyReport;
 import dev.meshwork.controlplane.model.RawConfig;
 import dev.meshwork.controlplane.model.RouteReport;
 import dev.meshwork.controlplane.source.ConfigSource;
-import dev.meshwork.controlplane.status.RouteStatusWriter;
+import dev.meshwork.controlplane.status.StatusWriter;
 import dev.meshwork.controlplane.xds.ProxyRegistry;
 import dev.meshwork.controlplane.xds.SnapshotPublisher;
 import dev.meshwork.controlplane.xds.XdsServer;
@@ -55,19 +56,20 @@ public final class ControlPlane implements AutoCloseable {
   private final XdsServer xds;
   private final SnapshotPublisher publisher;
   private final DebugHttpServer http;
-  private final RouteStatusWriter statusWriter;
+  private final StatusWriter statusWriter;
   private final MeshModelBuilder builder;
   private final ExecutorService modelThread =
       Executors.newSingleThreadExecutor(
           r -> Thread.ofPlatform().name("meshwork-model").daemon().unstarted(r));
   private volatile boolean ready;
   private volatile List<RouteReport> reports = List.of();
+  private volatile List<PolicyReport> policyReports = List.of();
   // For the metrics: models built and how long the last one took (model thread writes).
   private final java.util.concurrent.atomic.AtomicLong modelBuilds =
       new java.util.concurrent.atomic.AtomicLong();
   private volatile long lastModelBuildNanos;
 
-  private ControlPlane(ConfigSource source, Options options, RouteStatusWriter statusWriter)
+  private ControlPlane(ConfigSource source, Options options, StatusWriter statusWriter)
       throws IOException {
     this.source = source;
     this.statusWriter = statusWriter;
@@ -76,16 +78,21 @@ public final class ControlPlane implements AutoCloseable {
     this.publisher = new SnapshotPublisher(xds.cache(), xds.registry(), options.pushDebounce());
     this.http =
         new DebugHttpServer(
-            options.httpAddress(), xds.registry(), publisher, () -> ready, () -> reports);
+            options.httpAddress(),
+            xds.registry(),
+            publisher,
+            () -> ready,
+            () -> reports,
+            () -> policyReports);
   }
 
   /**
    * Starts serving, then starts the source; returns once the source is watching.
    *
-   * @param statusWriter writes route status (Kubernetes only), or null
+   * @param statusWriter writes route and policy status (Kubernetes only), or null
    */
-  public static ControlPlane start(
-      ConfigSource source, Options options, RouteStatusWriter statusWriter) throws IOException {
+  public static ControlPlane start(ConfigSource source, Options options, StatusWriter statusWriter)
+      throws IOException {
     ControlPlane cp = new ControlPlane(source, options, statusWriter);
     cp.xds.start();
     cp.http.start();
@@ -101,10 +108,11 @@ public final class ControlPlane implements AutoCloseable {
       lastModelBuildNanos = System.nanoTime() - started;
       modelBuilds.incrementAndGet();
       reports = result.reports();
+      policyReports = result.policyReports();
       publisher.onModel(result.model());
       ready = true;
       if (statusWriter != null) {
-        statusWriter.onReports(result.reports());
+        statusWriter.onReports(result.reports(), result.policyReports());
       }
       log.debug(
           "model {}: {} services, {} workloads, {} routes",
@@ -146,6 +154,11 @@ public final class ControlPlane implements AutoCloseable {
 
   public List<RouteReport> routeReports() {
     return reports;
+  }
+
+  /** The latest verdict on each PeerAuthentication. */
+  public List<PolicyReport> policyReports() {
+    return policyReports;
   }
 
   public DebugHttpServer http() {

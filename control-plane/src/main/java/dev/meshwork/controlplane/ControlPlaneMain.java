@@ -7,7 +7,7 @@ import dev.meshwork.controlplane.source.ConfigSource;
 import dev.meshwork.controlplane.source.DirectoryConfigSource;
 import dev.meshwork.controlplane.source.KubernetesConfigSource;
 import dev.meshwork.controlplane.status.LeaderElection;
-import dev.meshwork.controlplane.status.RouteStatusWriter;
+import dev.meshwork.controlplane.status.StatusWriter;
 import dev.meshwork.controlplane.telemetry.ControlPlaneTelemetry;
 import dev.meshwork.controlplane.webhook.HostedWebhook;
 import dev.meshwork.injector.template.InjectorConfig;
@@ -153,7 +153,7 @@ public final class ControlPlaneMain implements Callable<Integer> {
             debounce,
             trustDomain);
     ConfigSource source;
-    RouteStatusWriter writer = null;
+    StatusWriter writer = null;
     LeaderElection election = null;
     if (configDir != null) {
       source = new DirectoryConfigSource(configDir, debounce);
@@ -163,12 +163,12 @@ public final class ControlPlaneMain implements Callable<Integer> {
           System.getenv()
               .getOrDefault("POD_NAME", java.net.InetAddress.getLocalHost().getHostName());
       election = new LeaderElection(client, identity, System.getenv().get("POD_NAMESPACE"));
-      writer = new RouteStatusWriter(client, election::isLeader, Clock.systemUTC());
+      writer = new StatusWriter(client, election::isLeader, Clock.systemUTC());
     }
     ControlPlane cp = ControlPlane.start(source, options, writer);
     telemetry.observe(cp);
     if (election != null) {
-      RouteStatusWriter w = writer;
+      StatusWriter w = writer;
       election.start(w::rewriteAll);
     }
     EmbeddedCa embeddedCa = ca;

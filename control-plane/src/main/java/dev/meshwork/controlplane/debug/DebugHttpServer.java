@@ -10,6 +10,7 @@ import com.google.protobuf.util.JsonFormat;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
+import dev.meshwork.controlplane.model.PolicyReport;
 import dev.meshwork.controlplane.model.RouteReport;
 import dev.meshwork.controlplane.translate.ProxyResources;
 import dev.meshwork.controlplane.xds.ProxyRegistry;
@@ -60,13 +61,15 @@ public final class DebugHttpServer implements AutoCloseable {
   /**
    * @param ready true once the first config was published (what {@code /healthz} reports)
    * @param reports the latest route verdicts
+   * @param policyReports the latest verdicts on the validated mesh policies
    */
   public DebugHttpServer(
       InetSocketAddress address,
       ProxyRegistry registry,
       SnapshotPublisher publisher,
       BooleanSupplier ready,
-      Supplier<List<RouteReport>> reports)
+      Supplier<List<RouteReport>> reports,
+      Supplier<List<PolicyReport>> policyReports)
       throws IOException {
     server = HttpServer.create(address, 0);
     server.setExecutor(executor);
@@ -93,6 +96,8 @@ public final class DebugHttpServer implements AutoCloseable {
           send(ex, 200, JSON, config(id, r.get()));
         });
     server.createContext("/debug/routes", ex -> send(ex, 200, JSON, routes(reports.get())));
+    server.createContext(
+        "/debug/policies", ex -> send(ex, 200, JSON, policies(policyReports.get())));
   }
 
   /** Adds an endpoint, e.g. {@code /metrics} from the telemetry module. */
@@ -213,6 +218,27 @@ public final class DebugHttpServer implements AutoCloseable {
     return print(
         Struct.newBuilder()
             .putFields("routes", Value.newBuilder().setListValue(list).build())
+            .build());
+  }
+
+  static String policies(List<PolicyReport> reports) {
+    ListValue.Builder list = ListValue.newBuilder();
+    for (PolicyReport r : reports) {
+      list.addValues(
+          Value.newBuilder()
+              .setStructValue(
+                  Struct.newBuilder()
+                      .putFields("kind", str(r.kind()))
+                      .putFields("policy", str(r.namespace() + "/" + r.name()))
+                      .putFields("observedGeneration", num(r.observedGeneration()))
+                      .putFields("accepted", Value.newBuilder().setBoolValue(r.accepted()).build())
+                      .putFields("reason", str(r.reason()))
+                      .putFields("message", str(r.message()))
+                      .putFields("inForce", Value.newBuilder().setBoolValue(r.inForce()).build())));
+    }
+    return print(
+        Struct.newBuilder()
+            .putFields("policies", Value.newBuilder().setListValue(list).build())
             .build());
   }
 

@@ -1,6 +1,9 @@
 package dev.meshwork.controlplane.model;
 
 import dev.meshwork.api.MeshConstants;
+import dev.meshwork.api.networking.v1alpha1.TrafficPolicy;
+import dev.meshwork.api.security.v1alpha1.AuthorizationPolicy;
+import dev.meshwork.api.security.v1alpha1.PeerAuthentication;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -29,10 +32,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Turns a {@link RawConfig} into a {@link MeshModel}: resolves endpoints, validates GRPCRoutes and
- * keeps, per route, the last version that was valid, so a bad edit never takes working routing
- * away.
+ * PeerAuthentications and keeps, per route and per policy, the last version that was valid, so a
+ * bad edit never takes working routing or mTLS away.
  *
- * <p>Stateful (the last-good map and what was already logged): confine it to one thread, the
+ * <p>Stateful (the last-good maps and what was already logged): confine it to one thread, the
  * control plane's model thread.
  */
 @NotThreadSafe
@@ -45,15 +48,34 @@ public final class MeshModelBuilder {
   private final String trustDomain;
   private final RouteValidator validator = new RouteValidator();
   private final Map<String, AttachedRoute> lastGood = new HashMap<>();
-  private final Map<String, String> lastLogged = new HashMap<>();
+  private final RejectionLog rejections = new RejectionLog();
+  private final LastGoodPolicies<PeerAuthentication> peerAuthentications =
+      new LastGoodPolicies<>(
+          "PeerAuthentication", PeerAuthenticationValidator::problems, rejections);
+  // Not validated yet (their translation is still to come): only an unreadable version is bad.
+  private final LastGoodPolicies<AuthorizationPolicy> authorizationPolicies =
+      new LastGoodPolicies<>("AuthorizationPolicy", p -> List.of(), rejections);
+  private final LastGoodPolicies<TrafficPolicy> trafficPolicies =
+      new LastGoodPolicies<>("TrafficPolicy", p -> List.of(), rejections);
   private long generation;
 
   public MeshModelBuilder(String trustDomain) {
     this.trustDomain = Objects.requireNonNull(trustDomain, "trustDomain");
   }
 
-  /** A model and the per-route verdicts that went into it. */
-  public record Result(MeshModel model, List<RouteReport> reports) {}
+  /**
+   * A model and the verdicts that went into it.
+   *
+   * @param reports one per GRPCRoute attached to a Service
+   * @param policyReports one per PeerAuthentication (the policy kinds that are validated)
+   */
+  public record Result(
+      MeshModel model, List<RouteReport> reports, List<PolicyReport> policyReports) {
+    public Result {
+      reports = List.copyOf(reports);
+      policyReports = List.copyOf(policyReports);
+    }
+  }
 
   /** Builds the next model. Never throws on bad objects: they are reported and skipped. */
   public Result build(RawConfig raw) {
@@ -95,9 +117,9 @@ public final class MeshModelBuilder {
       }
       if (verdict.valid()) {
         lastGood.put(key, new AttachedRoute(route, verdict.attachments()));
-        lastLogged.remove(key);
+        rejections.accepted("GRPCRoute", key);
       } else {
-        logOnce(key, route, verdict);
+        logRejection(key, route, verdict);
       }
       reports.add(
           new RouteReport(
@@ -108,7 +130,13 @@ public final class MeshModelBuilder {
               lastGood.containsKey(key)));
     }
     lastGood.keySet().retainAll(present);
-    lastLogged.keySet().retainAll(present);
+    rejections.retain("GRPCRoute", present);
+    LastGoodPolicies.Judged<PeerAuthentication> pas =
+        peerAuthentications.judge(raw.peerAuthentications(), raw.unreadable());
+    LastGoodPolicies.Judged<AuthorizationPolicy> aps =
+        authorizationPolicies.judge(raw.authorizationPolicies(), raw.unreadable());
+    LastGoodPolicies.Judged<TrafficPolicy> tps =
+        trafficPolicies.judge(raw.trafficPolicies(), raw.unreadable());
 
     Map<String, Map<String, String>> nsLabels = new HashMap<>();
     for (Namespace ns : raw.namespaces()) {
@@ -126,14 +154,14 @@ public final class MeshModelBuilder {
             services,
             workloads,
             routes,
-            raw.peerAuthentications(),
-            raw.authorizationPolicies(),
-            raw.trafficPolicies(),
+            pas.inForce(),
+            aps.inForce(),
+            tps.inForce(),
             nsLabels);
-    return new Result(model, reports);
+    return new Result(model, reports, pas.reports());
   }
 
-  private void logOnce(String key, GRPCRoute route, RouteValidator.Outcome verdict) {
+  private void logRejection(String key, GRPCRoute route, RouteValidator.Outcome verdict) {
     String problems =
         verdict.parents().stream()
             .flatMap(p -> java.util.stream.Stream.of(p.accepted(), p.resolvedRefs()))
@@ -142,19 +170,8 @@ public final class MeshModelBuilder {
             .distinct()
             .reduce((a, b) -> a + "; " + b)
             .orElse("");
-    String signature = generationOf(route) + "|" + problems;
-    if (!signature.equals(lastLogged.put(key, signature))) {
-      // Folder-sourced objects carry no generation: say nothing rather than "generation 0".
-      Long generation = route.getMetadata().getGeneration();
-      log.warn(
-          "GRPCRoute {}{} rejected ({}); {}",
-          key,
-          generation == null ? "" : " generation " + generation,
-          problems,
-          lastGood.containsKey(key)
-              ? "the last good version stays in force"
-              : "no earlier version to keep, route not applied");
-    }
+    rejections.rejected(
+        "GRPCRoute", key, route.getMetadata().getGeneration(), problems, lastGood.containsKey(key));
   }
 
   static long generationOf(HasMetadata obj) {

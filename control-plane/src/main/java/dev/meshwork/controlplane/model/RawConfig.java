@@ -13,6 +13,9 @@ import java.util.List;
 /**
  * Every object a config source currently sees, as the Kubernetes API (or YAML) gives it. This is
  * the input of {@link MeshModelBuilder}; a source hands over a complete, consistent set each time.
+ *
+ * @param unreadable objects of our CRDs that could not be turned into their Java type; the builder
+ *     reports them and keeps their last good version
  */
 public record RawConfig(
     List<Service> services,
@@ -22,7 +25,8 @@ public record RawConfig(
     List<GRPCRoute> grpcRoutes,
     List<PeerAuthentication> peerAuthentications,
     List<AuthorizationPolicy> authorizationPolicies,
-    List<TrafficPolicy> trafficPolicies) {
+    List<TrafficPolicy> trafficPolicies,
+    List<UnreadableObject> unreadable) {
   public RawConfig {
     services = List.copyOf(services);
     endpointSlices = List.copyOf(endpointSlices);
@@ -32,6 +36,29 @@ public record RawConfig(
     peerAuthentications = List.copyOf(peerAuthentications);
     authorizationPolicies = List.copyOf(authorizationPolicies);
     trafficPolicies = List.copyOf(trafficPolicies);
+    unreadable = List.copyOf(unreadable);
+  }
+
+  /** A set in which every object could be read. */
+  public RawConfig(
+      List<Service> services,
+      List<EndpointSlice> endpointSlices,
+      List<Pod> pods,
+      List<Namespace> namespaces,
+      List<GRPCRoute> grpcRoutes,
+      List<PeerAuthentication> peerAuthentications,
+      List<AuthorizationPolicy> authorizationPolicies,
+      List<TrafficPolicy> trafficPolicies) {
+    this(
+        services,
+        endpointSlices,
+        pods,
+        namespaces,
+        grpcRoutes,
+        peerAuthentications,
+        authorizationPolicies,
+        trafficPolicies,
+        List.of());
   }
 
   public static RawConfig empty() {
@@ -47,6 +74,7 @@ public record RawConfig(
         + grpcRoutes.size()
         + peerAuthentications.size()
         + authorizationPolicies.size()
-        + trafficPolicies.size();
+        + trafficPolicies.size()
+        + unreadable.size();
   }
 }

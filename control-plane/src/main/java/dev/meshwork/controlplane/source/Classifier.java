@@ -4,6 +4,7 @@ import dev.meshwork.api.networking.v1alpha1.TrafficPolicy;
 import dev.meshwork.api.security.v1alpha1.AuthorizationPolicy;
 import dev.meshwork.api.security.v1alpha1.PeerAuthentication;
 import dev.meshwork.controlplane.model.RawConfig;
+import dev.meshwork.controlplane.model.UnreadableObject;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -19,6 +20,12 @@ final class Classifier {
   private Classifier() {}
 
   static RawConfig classify(Collection<? extends HasMetadata> objects) {
+    return classify(objects, List.of());
+  }
+
+  /** As {@link #classify(Collection)}, with the CRD objects that could not be read. */
+  static RawConfig classify(
+      Collection<? extends HasMetadata> objects, List<UnreadableObject> unreadable) {
     List<Service> services = new ArrayList<>();
     List<EndpointSlice> slices = new ArrayList<>();
     List<Pod> pods = new ArrayList<>();
@@ -40,7 +47,7 @@ final class Classifier {
         default -> {}
       }
     }
-    return new RawConfig(services, slices, pods, namespaces, routes, pas, aps, tps);
+    return new RawConfig(services, slices, pods, namespaces, routes, pas, aps, tps, unreadable);
   }
 
   /** True for the kinds {@link #classify} keeps. */

@@ -1,12 +1,12 @@
 package dev.meshwork.controlplane.source;
 
-import dev.meshwork.api.networking.v1alpha1.TrafficPolicy;
-import dev.meshwork.api.security.v1alpha1.AuthorizationPolicy;
-import dev.meshwork.api.security.v1alpha1.PeerAuthentication;
 import dev.meshwork.controlplane.model.RawConfig;
+import dev.meshwork.controlplane.model.UnreadableObject;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Duration;
@@ -24,6 +24,9 @@ import org.slf4j.LoggerFactory;
  * Namespaces, GRPCRoutes and the Meshwork CRDs, in every namespace. Any event schedules a debounced
  * read of all informer caches, handed to the sink as one {@link RawConfig}.
  *
+ * <p>Our own CRDs are watched untyped and read one object at a time ({@link CustomResourceReader}):
+ * an object that cannot be read is handed on as unreadable instead of breaking the informer.
+ *
  * <p>A kind whose CRD is not installed (e.g. Gateway API missing) is logged once and treated as
  * empty; the rest of the mesh keeps working.
  */
@@ -35,6 +38,8 @@ public final class KubernetesConfigSource implements ConfigSource {
   private final Debouncer debouncer;
   private final Duration syncTimeout;
   private final List<SharedIndexInformer<? extends HasMetadata>> informers = new ArrayList<>();
+  private final List<String> kinds = new ArrayList<>();
+  private final CustomResourceReader reader;
   private volatile Consumer<RawConfig> sink;
   private volatile boolean synced;
 
@@ -42,6 +47,7 @@ public final class KubernetesConfigSource implements ConfigSource {
     this.client = client;
     this.syncTimeout = syncTimeout;
     this.debouncer = new Debouncer("meshwork-kube-source", debounce, this::emit);
+    this.reader = new CustomResourceReader(client.getKubernetesSerialization());
   }
 
   @Override
@@ -54,19 +60,20 @@ public final class KubernetesConfigSource implements ConfigSource {
     add(client.pods().inAnyNamespace().runnableInformer(0), "Pod");
     add(client.namespaces().runnableInformer(0), "Namespace");
     add(client.resources(GRPCRoute.class).inAnyNamespace().runnableInformer(0), "GRPCRoute");
-    add(
-        client.resources(PeerAuthentication.class).inAnyNamespace().runnableInformer(0),
-        "PeerAuthentication");
-    add(
-        client.resources(AuthorizationPolicy.class).inAnyNamespace().runnableInformer(0),
-        "AuthorizationPolicy");
-    add(
-        client.resources(TrafficPolicy.class).inAnyNamespace().runnableInformer(0),
-        "TrafficPolicy");
+    // Our CRDs untyped, read one object at a time: see CustomResourceReader.
+    for (Class<? extends HasMetadata> type : CustomResourceReader.TYPES) {
+      add(
+          client
+              .genericKubernetesResources(ResourceDefinitionContext.fromResourceType(type))
+              .inAnyNamespace()
+              .runnableInformer(0),
+          HasMetadata.getKind(type));
+    }
 
     List<CompletableFuture<Void>> starts = new ArrayList<>();
-    for (SharedIndexInformer<? extends HasMetadata> informer : informers) {
-      String kind = informer.getApiTypeClass().getSimpleName();
+    for (int i = 0; i < informers.size(); i++) {
+      SharedIndexInformer<? extends HasMetadata> informer = informers.get(i);
+      String kind = kinds.get(i);
       starts.add(
           informer
               .start()
@@ -116,6 +123,7 @@ public final class KubernetesConfigSource implements ConfigSource {
           }
         });
     informers.add(informer);
+    kinds.add(kind);
     log.debug("informer for {} registered", kind);
   }
 
@@ -124,10 +132,7 @@ public final class KubernetesConfigSource implements ConfigSource {
     Long gb = b.getMetadata().getGeneration();
     if (ga != null
         && gb != null
-        && (a instanceof GRPCRoute
-            || a instanceof PeerAuthentication
-            || a instanceof AuthorizationPolicy
-            || a instanceof TrafficPolicy)) {
+        && (a instanceof GRPCRoute || a instanceof GenericKubernetesResource)) {
       return ga.equals(gb);
     }
     return false;
@@ -141,14 +146,22 @@ public final class KubernetesConfigSource implements ConfigSource {
 
   private void emit() {
     List<HasMetadata> all = new ArrayList<>();
+    List<UnreadableObject> unreadable = new ArrayList<>();
     for (SharedIndexInformer<? extends HasMetadata> informer : informers) {
       if (informer.isRunning() || informer.hasSynced()) {
-        all.addAll(informer.getStore().list());
+        for (HasMetadata o : informer.getStore().list()) {
+          Object read = o instanceof GenericKubernetesResource g ? reader.read(g) : o;
+          switch (read) {
+            case HasMetadata typed -> all.add(typed);
+            case UnreadableObject u -> unreadable.add(u);
+            default -> throw new IllegalStateException("unexpected " + read);
+          }
+        }
       }
     }
     Consumer<RawConfig> s = sink;
     if (s != null) {
-      s.accept(Classifier.classify(all));
+      s.accept(Classifier.classify(all, unreadable));
     }
   }
 

@@ -68,7 +68,8 @@ public final class YamlResources {
     return serialization;
   }
 
-  private static String rootMessage(Throwable e) {
+  /** The first line of the innermost cause's message: what a user can act on. */
+  static String rootMessage(Throwable e) {
     Throwable t = e;
     while (t.getCause() != null && t.getCause() != t) {
       t = t.getCause();

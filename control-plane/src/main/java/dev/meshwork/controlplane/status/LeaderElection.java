@@ -57,7 +57,7 @@ public final class LeaderElection implements AutoCloseable {
                         new LeaderCallbacks(
                             () -> {
                               leader.set(true);
-                              log.info("{} is now the leader: writing route status", identity);
+                              log.info("{} is now the leader: writing status", identity);
                               onLeading.run();
                             },
                             () -> {

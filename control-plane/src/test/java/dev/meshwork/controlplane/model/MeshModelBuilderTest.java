@@ -300,4 +300,157 @@ class MeshModelBuilderTest {
         .anySatisfy(m -> assertThat(m).startsWith("GRPCRoute default/r generation 3 rejected"))
         .noneMatch(m -> m.contains("generation 0"));
   }
+
+  static String peerAuthentication(String name, String uid, long generation, String spec) {
+    return """
+        apiVersion: security.meshwork.dev/v1alpha1
+        kind: PeerAuthentication
+        metadata: {name: %s, namespace: default, uid: %s, generation: %d}
+        spec: %s
+        ---
+        """
+        .formatted(name, uid, generation, spec);
+  }
+
+  static final String STRICT_FOR_GREETER =
+      "{selector: {matchLabels: {app: greeter}}, mtls: {mode: STRICT}}";
+
+  /** A portLevelMtls key that is no port: the schema lets it through, Istio refuses it. */
+  static final String BAD_PORT_KEY =
+      "{selector: {matchLabels: {app: greeter}}, mtls: {mode: DISABLE},"
+          + " portLevelMtls: {grpc: {mode: DISABLE}}}";
+
+  private static dev.meshwork.api.security.v1alpha1.PeerAuthenticationSpec.Mode mode(
+      MeshModel model) {
+    return dev.meshwork.controlplane.translate.MtlsResolver.resolve(
+        model, "default", java.util.Map.of("app", "greeter"), 8080);
+  }
+
+  @Test
+  void aPeerAuthenticationThatTurnsBadKeepsItsLastGoodVersionAndIsReported() {
+    MeshModelBuilder.Result good =
+        builder.build(raw(BASE + peerAuthentication("pa", "uid-1", 1, STRICT_FOR_GREETER)));
+    assertThat(good.policyReports())
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.accepted()).isTrue();
+              assertThat(r.reason()).isEqualTo("Accepted");
+              assertThat(r.observedGeneration()).isEqualTo(1);
+            });
+    assertThat(mode(good.model())).hasToString("STRICT");
+
+    MeshModelBuilder.Result bad =
+        builder.build(raw(BASE + peerAuthentication("pa", "uid-1", 2, BAD_PORT_KEY)));
+    PolicyReport report = bad.policyReports().getFirst();
+    assertThat(report.kind()).isEqualTo("PeerAuthentication");
+    assertThat(report.accepted()).isFalse();
+    assertThat(report.reason()).isEqualTo("Invalid");
+    assertThat(report.observedGeneration()).isEqualTo(2);
+    assertThat(report.message())
+        .startsWith("spec.portLevelMtls[\"grpc\"]: the key must be a port number 1..65535")
+        .endsWith("(the last good version stays in force)");
+    assertThat(report.inForce()).isTrue();
+    // Generation 1 is what the model holds, so the workload stays STRICT.
+    assertThat(bad.model().peerAuthentications())
+        .singleElement()
+        .satisfies(p -> assertThat(p.getMetadata().getGeneration()).isEqualTo(1));
+    assertThat(mode(bad.model())).hasToString("STRICT");
+
+    // Fixed: the new version replaces the old one.
+    MeshModelBuilder.Result fixed =
+        builder.build(
+            raw(
+                BASE
+                    + peerAuthentication(
+                        "pa",
+                        "uid-1",
+                        3,
+                        "{selector: {matchLabels: {app: greeter}}, mtls: {mode: DISABLE}}")));
+    assertThat(fixed.policyReports().getFirst().accepted()).isTrue();
+    assertThat(mode(fixed.model())).hasToString("DISABLE");
+  }
+
+  @Test
+  void aPeerAuthenticationThatWasNeverGoodIsNotAppliedAndTheNextLevelDecides() {
+    String namespaceStrict =
+        """
+        apiVersion: security.meshwork.dev/v1alpha1
+        kind: PeerAuthentication
+        metadata: {name: ns-wide, namespace: default, uid: uid-ns, generation: 1}
+        spec: {mtls: {mode: STRICT}}
+        ---
+        """;
+    MeshModelBuilder.Result r =
+        builder.build(
+            raw(BASE + namespaceStrict + peerAuthentication("pa", "uid-1", 1, BAD_PORT_KEY)));
+    PolicyReport report =
+        r.policyReports().stream().filter(p -> p.name().equals("pa")).findFirst().orElseThrow();
+    assertThat(report.inForce()).isFalse();
+    assertThat(report.message()).endsWith("(no earlier valid version: not applied)");
+    // The bad workload policy (DISABLE) is not applied: the namespace's STRICT decides.
+    assertThat(r.model().peerAuthentications())
+        .extracting(p -> p.getMetadata().getName())
+        .containsExactly("ns-wide");
+    assertThat(mode(r.model())).hasToString("STRICT");
+  }
+
+  @Test
+  void aBadPolicyUnderANewUidDoesNotInheritTheLastGoodOfTheDeletedOne() {
+    builder.build(raw(BASE + peerAuthentication("pa", "uid-1", 1, STRICT_FOR_GREETER)));
+    // Deleted and created again under the same name, bad this time (one debounced burst).
+    MeshModelBuilder.Result r =
+        builder.build(raw(BASE + peerAuthentication("pa", "uid-2", 1, BAD_PORT_KEY)));
+    assertThat(r.policyReports().getFirst().inForce()).isFalse();
+    assertThat(r.model().peerAuthentications()).isEmpty();
+    assertThat(mode(r.model())).hasToString("PERMISSIVE");
+  }
+
+  @Test
+  void aDeletedPolicyTakesItsLastGoodVersionWithIt() {
+    builder.build(raw(BASE + peerAuthentication("pa", "uid-1", 1, STRICT_FOR_GREETER)));
+    builder.build(raw(BASE + peerAuthentication("pa", "uid-1", 2, BAD_PORT_KEY)));
+    MeshModelBuilder.Result gone = builder.build(raw(BASE));
+    assertThat(gone.model().peerAuthentications()).isEmpty();
+    assertThat(gone.policyReports()).isEmpty();
+    // Created again bad under the same uid (a folder source has none): nothing to fall back on.
+    MeshModelBuilder.Result again =
+        builder.build(raw(BASE + peerAuthentication("pa", "uid-1", 3, BAD_PORT_KEY)));
+    assertThat(again.model().peerAuthentications()).isEmpty();
+  }
+
+  @Test
+  void anUnreadablePolicyKeepsItsLastGoodVersionAndIsReported() {
+    builder.build(raw(BASE + peerAuthentication("pa", "uid-1", 1, STRICT_FOR_GREETER)));
+    RawConfig base = raw(BASE);
+    RawConfig unreadable =
+        new RawConfig(
+            base.services(),
+            base.endpointSlices(),
+            base.pods(),
+            base.namespaces(),
+            List.of(),
+            List.of(),
+            List.of(),
+            List.of(),
+            List.of(
+                new UnreadableObject(
+                    "PeerAuthentication",
+                    "default",
+                    "pa",
+                    "uid-1",
+                    2,
+                    "Cannot deserialize Mode from String \"SOMETIMES\"")));
+    MeshModelBuilder.Result r = builder.build(unreadable);
+    assertThat(r.policyReports())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.accepted()).isFalse();
+              assertThat(p.observedGeneration()).isEqualTo(2);
+              assertThat(p.message()).startsWith("spec cannot be read: Cannot deserialize");
+              assertThat(p.inForce()).isTrue();
+            });
+    assertThat(mode(r.model())).hasToString("STRICT");
+  }
 }

@@ -118,4 +118,93 @@ class DirectoryConfigSourceTest {
     assertThat(docs.get(0).object().getMetadata().getName()).isEqualTo("ok");
     assertThat(docs.get(1).error()).contains("document 1");
   }
+
+  static final String STRICT_PA =
+      """
+      apiVersion: security.meshwork.dev/v1alpha1
+      kind: PeerAuthentication
+      metadata: {name: greeter-mtls, namespace: demo}
+      spec:
+        selector: {matchLabels: {app: greeter}}
+        mtls: {mode: STRICT}
+      """;
+
+  @Test
+  void aMalformedPeerAuthenticationFileIsLoggedAndTheLastGoodStays() throws Exception {
+    ch.qos.logback.classic.Logger sourceLog =
+        (ch.qos.logback.classic.Logger)
+            org.slf4j.LoggerFactory.getLogger(DirectoryConfigSource.class);
+    ch.qos.logback.classic.Logger modelLog =
+        (ch.qos.logback.classic.Logger)
+            org.slf4j.LoggerFactory.getLogger(
+                dev.meshwork.controlplane.model.MeshModelBuilder.class);
+    var logs =
+        new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+    logs.start();
+    sourceLog.addAppender(logs);
+    modelLog.addAppender(logs);
+    Path file = dir.resolve("mtls.yaml");
+    Files.writeString(file, STRICT_PA);
+    // What the control plane does with each set: build the model (last good per policy).
+    var builder = new dev.meshwork.controlplane.model.MeshModelBuilder("cluster.local");
+    AtomicReference<dev.meshwork.controlplane.model.MeshModelBuilder.Result> built =
+        new AtomicReference<>();
+    AtomicInteger calls = new AtomicInteger();
+    try (DirectoryConfigSource source = new DirectoryConfigSource(dir, Duration.ofMillis(50))) {
+      source.start(
+          raw -> {
+            built.set(builder.build(raw));
+            calls.incrementAndGet();
+          });
+      await().until(() -> built.get() != null);
+      assertThat(modesInForce(built.get())).containsExactly("STRICT");
+
+      // A mode the CRD does not know: the file does not parse, its last good content stays.
+      int before = calls.get();
+      Files.writeString(file, STRICT_PA.replace("mode: STRICT", "mode: STRICTEST"));
+      await().until(() -> calls.get() > before);
+      assertThat(modesInForce(built.get())).containsExactly("STRICT");
+      assertThat(logs.list)
+          .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+          .anySatisfy(
+              m ->
+                  assertThat(m)
+                      .contains("mtls.yaml rejected, its last good content stays in force")
+                      .contains("STRICTEST"));
+
+      // Parses, but Istio would refuse it: the model keeps the last good version and says why.
+      int again = calls.get();
+      Files.writeString(
+          file,
+          STRICT_PA.replace("mode: STRICT", "mode: DISABLE")
+              + "  portLevelMtls: {\"http\": {mode: DISABLE}}\n");
+      await().until(() -> calls.get() > again);
+      assertThat(modesInForce(built.get())).containsExactly("STRICT");
+      assertThat(built.get().policyReports())
+          .singleElement()
+          .satisfies(
+              r -> {
+                assertThat(r.accepted()).isFalse();
+                assertThat(r.inForce()).isTrue();
+              });
+      assertThat(logs.list)
+          .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+          .anySatisfy(
+              m ->
+                  assertThat(m)
+                      .startsWith("PeerAuthentication demo/greeter-mtls rejected")
+                      .contains("spec.portLevelMtls[\"http\"]: the key must be a port number")
+                      .endsWith("the last good version stays in force"));
+    } finally {
+      sourceLog.detachAppender(logs);
+      modelLog.detachAppender(logs);
+    }
+  }
+
+  private static java.util.List<String> modesInForce(
+      dev.meshwork.controlplane.model.MeshModelBuilder.Result result) {
+    return result.model().peerAuthentications().stream()
+        .map(p -> p.getSpec().mtls().mode().name())
+        .toList();
+  }
 }

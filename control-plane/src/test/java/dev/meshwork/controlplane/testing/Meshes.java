@@ -98,4 +98,23 @@ public final class Meshes {
         """
         .formatted(name, app, version, meshed, app, port, ip);
   }
+
+  /**
+   * A PeerAuthentication with a mode this control plane cannot read ({@code SOMETIMES}), untyped:
+   * what an API server stores under a newer CRD. fabric8's mock server has no schema to refuse it.
+   */
+  public static io.fabric8.kubernetes.api.model.GenericKubernetesResource
+      unreadablePeerAuthentication(String namespace, String name) {
+    return new io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder()
+        .withApiVersion("security.meshwork.dev/v1alpha1")
+        .withKind("PeerAuthentication")
+        .withNewMetadata()
+        .withName(name)
+        .withNamespace(namespace)
+        .endMetadata()
+        .withAdditionalProperties(
+            java.util.Map.of(
+                "spec", java.util.Map.of("mtls", java.util.Map.of("mode", "SOMETIMES"))))
+        .build();
+  }
 }

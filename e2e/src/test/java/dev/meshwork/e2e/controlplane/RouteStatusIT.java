@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.meshwork.controlplane.ControlPlane;
 import dev.meshwork.controlplane.source.KubernetesConfigSource;
-import dev.meshwork.controlplane.status.RouteStatusWriter;
+import dev.meshwork.controlplane.status.StatusWriter;
 import dev.meshwork.e2e.kube.KubeApiServerTest;
 import dev.meshwork.e2e.kube.KubeCluster;
 import io.fabric8.kubernetes.api.model.Condition;
@@ -59,7 +59,7 @@ class RouteStatusIT {
                 List.of(),
                 Duration.ofMillis(100),
                 "cluster.local"),
-            new RouteStatusWriter(cpClient, () -> true, Clock.systemUTC()));
+            new StatusWriter(cpClient, () -> true, Clock.systemUTC()));
   }
 
   @AfterAll
@@ -121,7 +121,7 @@ class RouteStatusIT {
       return Optional.empty();
     }
     return r.getStatus().getParents().stream()
-        .filter(p -> RouteStatusWriter.CONTROLLER_NAME.equals(p.getControllerName()))
+        .filter(p -> StatusWriter.CONTROLLER_NAME.equals(p.getControllerName()))
         .findFirst();
   }
 
