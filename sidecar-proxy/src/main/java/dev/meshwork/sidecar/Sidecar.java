@@ -24,9 +24,11 @@ import dev.meshwork.sidecar.tls.MeshTls;
 import dev.meshwork.sidecar.xds.NodeInfo;
 import dev.meshwork.sidecar.xds.XdsClient;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslProvider;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -212,7 +214,13 @@ public final class Sidecar implements AutoCloseable {
     trustBundle =
         TrustBundleFile.watch(Path.of(config.caRootsFile()), TrustBundleFile.DEFAULT_PERIOD);
     tls = MeshTls.create(certificates, trustBundle, config.trustDomain(), Clock.systemUTC());
-    log.info("identity.requested id={} ca={}", id, config.caAddress());
+    log.info(
+        "identity.requested id={} ca={} tls={}",
+        id,
+        config.caAddress(),
+        MeshTls.PROVIDER == SslProvider.OPENSSL
+            ? "boringssl " + OpenSsl.versionString()
+            : "jdk (" + OpenSsl.unavailabilityCause() + ")");
   }
 
   private HttpEndpoints.Reply ready() {

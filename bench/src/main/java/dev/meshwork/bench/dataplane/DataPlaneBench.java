@@ -104,7 +104,7 @@ public final class DataPlaneBench {
                 ? Arrays.stream(a.get("rates").split(",")).map(Integer::valueOf).toList()
                 : quick ? List.of(500, 1000) : List.of(500, 1000, 5000),
             Duration.ofSeconds(Long.parseLong(a.getOrDefault("seconds", quick ? "6" : "20"))),
-            Duration.ofSeconds(quick ? 3 : 10),
+            Duration.ofSeconds(quick ? 8 : 30),
             quick
                 ? List.of(500, 1000, 2000)
                 : List.of(250, 500, 1000, 1500, 2000, 3000, 4000, 6000),
@@ -234,8 +234,10 @@ public final class DataPlaneBench {
     List<Integer> rates = variant ? List.of(1000) : plan.rates();
     try (path) {
       ProxyPair.Entry entry = path.start(app, work, certs);
-      // Warm up JITs and connection pools before anything is measured.
-      ghz.run(entry.target(), entry.authority(), 500, plan.warmUp(), work);
+      // Warm up JITs and connection pools before anything is measured: the same for every path,
+      // long enough for the sidecar's C2 to reach the steady state a long-lived sidecar runs in
+      // (its first minute is costlier; see docs/benchmarks.md, "The sidecar's JVM flags").
+      ghz.run(entry.target(), entry.authority(), 1000, plan.warmUp(), work);
       Thread.sleep(500);
       double rssIdle = maxRss(path.proxyTrees());
       long pathStart = System.nanoTime();

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -16,12 +17,14 @@ import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Builds the downstream HTTP/2 server pipeline:
  *
  * <pre>
- *   [tls] -> idle -> h2 codec (Http2FrameCodec) -> h2 mux (Http2MultiplexHandler)
+ *   [tls] -> idle -> h2 codec (Http2FrameCodec) -> h2 mux (Http2MultiplexHandler) -> errors
  *                                                   └ per stream: ProxyStreamHandler
  * </pre>
  *
@@ -29,6 +32,7 @@ import java.util.concurrent.TimeUnit;
  * errors: RST_STREAM or GOAWAY, and 431 for oversized request headers.
  */
 public final class Http2Frontend {
+  private static final Logger log = LoggerFactory.getLogger(Http2Frontend.class);
   public static final String IDLE = "idle";
   public static final String IDLE_CLOSE = "idle-close";
   public static final String CODEC = "h2-codec";
@@ -37,6 +41,7 @@ public final class Http2Frontend {
   static final int MAX_RST_FRAMES_PER_WINDOW = 20_000;
   static final int RST_WINDOW_SECONDS = 10;
   public static final String MUX = "h2-mux";
+  public static final String CONNECTION_ERRORS = "connection-errors";
 
   /**
    * The connection-level window: larger than one stream's, so one stalled call cannot block others.
@@ -77,6 +82,7 @@ public final class Http2Frontend {
                 ch.pipeline().addLast(ctx.newStreamHandler());
               }
             }));
+    p.addLast(CONNECTION_ERRORS, new ConnectionErrors());
     Channel ch = p.channel();
     if (ch.isActive()) {
       ch.writeAndFlush(new DefaultHttp2WindowUpdateFrame(CONNECTION_WINDOW - 65_535));
@@ -99,6 +105,28 @@ public final class Http2Frontend {
         return;
       }
       ctx.fireUserEventTriggered(evt);
+    }
+  }
+
+  /**
+   * The end of the connection's pipeline. An HTTP/2 protocol error arrives here after the codec has
+   * already answered it (GOAWAY or RST_STREAM with the right code; closing here would send
+   * GOAWAY(NO_ERROR) first). Anything else is a transport error of the whole connection (the caller
+   * reset it, a read failed): close it. Both are logged at debug, since a caller going away is
+   * routine for a proxy.
+   */
+  private static final class ConnectionErrors extends ChannelInboundHandlerAdapter {
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      boolean protocol = Http2CodecUtil.getEmbeddedHttp2Exception(cause) != null;
+      log.debug(
+          "downstream.connection.error remote={} protocol={} cause={}",
+          ctx.channel().remoteAddress(),
+          protocol,
+          cause.toString());
+      if (!protocol) {
+        ctx.close();
+      }
     }
   }
 }

@@ -2,6 +2,10 @@ package dev.meshwork.sidecar.listener;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.meshwork.sidecar.testing.EchoService;
 import dev.meshwork.sidecar.testing.Mesh;
 import dev.meshwork.sidecar.testing.RawH2;
@@ -13,6 +17,7 @@ import io.grpc.stub.StreamObserver;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -23,6 +28,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.slf4j.LoggerFactory;
 
 /**
  * Bad input on the downstream side, each met with the protocol's own answer, while a well-behaved
@@ -72,6 +78,48 @@ class BadInputIT {
             CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
             "fine".getBytes(StandardCharsets.UTF_8));
     assertThat(new String(r, StandardCharsets.UTF_8)).isEqualTo("b0:fine");
+  }
+
+  @Test
+  void aCallerThatResetsItsConnectionIsRoutineNotAnUnhandledPipelineError() throws Exception {
+    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    Logger frontend = (Logger) LoggerFactory.getLogger(Http2Frontend.class);
+    Level was = frontend.getLevel();
+    ListAppender<ILoggingEvent> events = new ListAppender<>();
+    events.start();
+    root.addAppender(events);
+    frontend.setLevel(Level.DEBUG);
+    try {
+      try (RawH2 raw = new RawH2(proxy)) {
+        // A call in flight, then the caller's kernel aborts the connection (TCP RST).
+        raw.preface().headers(1, RawH2.grpcRequest(Mesh.AUTHORITY, HANG), false);
+        raw.await(f -> f.type() == RawH2.SETTINGS, Duration.ofSeconds(5));
+        raw.reset();
+      }
+      Awaitility.await("the frontend's debug line for the reset connection")
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () ->
+                  snapshot(events).stream()
+                      .anyMatch(
+                          e -> e.getFormattedMessage().startsWith("downstream.connection.error")));
+      assertThat(snapshot(events))
+          .as("no WARN from the pipeline or the listener for a caller going away")
+          .noneMatch(
+              e ->
+                  e.getLevel().isGreaterOrEqual(Level.WARN)
+                      && (e.getLoggerName().startsWith("io.netty")
+                          || e.getLoggerName().startsWith("dev.meshwork.sidecar.listener")));
+    } finally {
+      root.detachAppender(events);
+      frontend.setLevel(was);
+    }
+  }
+
+  private static List<ILoggingEvent> snapshot(ListAppender<ILoggingEvent> appender) {
+    synchronized (appender) {
+      return List.copyOf(appender.list);
+    }
   }
 
   @Test

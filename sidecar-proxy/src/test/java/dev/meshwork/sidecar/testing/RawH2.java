@@ -186,6 +186,12 @@ public final class RawH2 implements AutoCloseable {
     return new Frame(type, flags, stream, payload, decoded);
   }
 
+  /** Aborts the connection: SO_LINGER 0 makes close() send a TCP RST instead of a FIN. */
+  public void reset() throws IOException {
+    socket.setSoLinger(true, 0);
+    socket.close();
+  }
+
   @Override
   public void close() throws IOException {
     socket.close();
