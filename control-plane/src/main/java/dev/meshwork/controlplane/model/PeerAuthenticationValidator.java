@@ -10,24 +10,29 @@ import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
- * Checks one PeerAuthentication for what the CRD schema lets through but Istio's validation
- * refuses, and names the field of each problem. Pure.
+ * Checks one PeerAuthentication for what the CRD schema lets through but Istio's validation refuses
+ * (and a YAML folder has no schema at all), and names the field of each problem. Pure.
  *
  * <p>Rules (Istio's {@code ValidatePeerAuthentication} and workload selector checks):
  *
  * <ul>
- *   <li>a {@code portLevelMtls} key is a port number 1..65535;
+ *   <li>a {@code portLevelMtls} key is a port number 1..65535, written without leading zeros: the
+ *       translator looks a port up by its decimal form, so {@code "080"} would be accepted and
+ *       never match (Istio reads it as port 80);
  *   <li>{@code portLevelMtls} needs a selector with at least one label: ports belong to a workload,
  *       and a namespace- or mesh-wide policy has none ("mesh/namespace peer authentication cannot
  *       have port level mTLS" in Istio);
- *   <li>selector labels are valid Kubernetes label keys and values, and not wildcards: a label no
- *       pod can carry would select nothing, silently.
+ *   <li>selector labels are not wildcards and keys are not empty (Istio), and are valid Kubernetes
+ *       label keys and values (stricter than Istio): a label no pod can carry would select nothing,
+ *       silently.
  * </ul>
  *
  * <p>Not problems, as in Istio: an empty spec or {@code mode: UNSET} (inherit); {@code selector:
  * {}} (same as no selector); a policy with a selector in {@code meshwork-system} (it selects
  * workloads of that namespace, it is not mesh-wide). An unknown mode never gets here: the CRD's
- * enum refuses it, and a file with one does not parse.
+ * enum refuses it, and a file with one does not parse (it is reported as unreadable). Accepted,
+ * unlike Istio: {@code portLevelMtls: {}} (Istio: "must have at least one element"); the model
+ * cannot tell it from an absent map, and it changes nothing.
  */
 final class PeerAuthenticationValidator {
   private PeerAuthenticationValidator() {}
@@ -59,14 +64,16 @@ final class PeerAuthenticationValidator {
     for (String port : new TreeMap<>(ports).keySet()) {
       if (!isPortNumber(port)) {
         problems.add(
-            "spec.portLevelMtls[\"" + port + "\"]: the key must be a port number 1..65535");
+            "spec.portLevelMtls[\""
+                + port
+                + "\"]: the key must be a port number 1..65535, without leading zeros");
       }
     }
     return List.copyOf(problems);
   }
 
   static boolean isPortNumber(String key) {
-    if (key == null || !key.matches("[0-9]{1,5}")) {
+    if (key == null || !key.matches("[1-9][0-9]{0,4}")) {
       return false;
     }
     int port = Integer.parseInt(key);

@@ -1,6 +1,7 @@
 package dev.meshwork.controlplane.source;
 
 import dev.meshwork.controlplane.model.RawConfig;
+import dev.meshwork.controlplane.model.UnreadableObject;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import java.io.IOException;
@@ -29,8 +30,12 @@ import org.slf4j.LoggerFactory;
  * docs/control-plane.md} for how pods and endpoints are written without a cluster.
  *
  * <p>A file is applied whole or not at all: if any document in it fails to parse, the error is
- * logged with the file and document number and the file's previous good content stays in force.
- * Objects without a namespace go to {@code default}.
+ * logged with the file and document number and the file's previous good content stays in force. One
+ * exception, so that a bad policy is reported like one read from Kubernetes: a document of our CRDs
+ * that names itself but whose spec cannot be read (a mode this version does not know) is handed on
+ * as an {@link UnreadableObject} in place of that object's version from the file's last good
+ * content; the model then reports it and keeps the policy's own last good version. Objects without
+ * a namespace go to {@code default}.
  */
 @ThreadSafe
 public final class DirectoryConfigSource implements ConfigSource {
@@ -42,6 +47,8 @@ public final class DirectoryConfigSource implements ConfigSource {
   // Confined to the debouncer's thread.
   private final Map<Path, List<HasMetadata>> lastGood = new HashMap<>();
   private final Map<Path, String> lastError = new HashMap<>();
+  // For a rejected file: its documents of our CRDs that name themselves but cannot be read.
+  private final Map<Path, List<UnreadableObject>> unreadable = new HashMap<>();
   // What each file looked like when last read: unchanged files are not parsed again, so one edit
   // in a folder of thousands of objects costs one file's parse.
   private final Map<Path, FileStamp> lastRead = new HashMap<>();
@@ -121,6 +128,7 @@ public final class DirectoryConfigSource implements ConfigSource {
     }
     lastGood.keySet().retainAll(files);
     lastError.keySet().retainAll(files);
+    unreadable.keySet().retainAll(files);
     lastRead.keySet().retainAll(files);
     for (Path f : files) {
       FileStamp stamp;
@@ -138,16 +146,23 @@ public final class DirectoryConfigSource implements ConfigSource {
       }
     }
     Map<String, HasMetadata> objects = new LinkedHashMap<>();
+    Map<String, UnreadableObject> unreadables = new LinkedHashMap<>();
     for (Path f : files) {
       for (HasMetadata o : lastGood.getOrDefault(f, List.of())) {
         String id =
             o.getKind() + "/" + o.getMetadata().getNamespace() + "/" + o.getMetadata().getName();
+        unreadables.remove(id);
         if (objects.put(id, o) != null) {
           log.warn("{} is defined twice; the one in {} wins", id, f.getFileName());
         }
       }
+      for (UnreadableObject u : unreadable.getOrDefault(f, List.of())) {
+        String id = u.kind() + "/" + u.namespace() + "/" + u.name();
+        objects.remove(id);
+        unreadables.put(id, u);
+      }
     }
-    RawConfig raw = Classifier.classify(objects.values());
+    RawConfig raw = Classifier.classify(objects.values(), List.copyOf(unreadables.values()));
     log.debug("config folder {}: {} objects", dir, raw.size());
     Consumer<RawConfig> s = sink;
     if (s != null) {
@@ -165,9 +180,18 @@ public final class DirectoryConfigSource implements ConfigSource {
     }
     List<HasMetadata> good = new ArrayList<>();
     List<String> errors = new ArrayList<>();
+    List<UnreadableObject> bad = new ArrayList<>();
     for (YamlResources.Document d : yaml.parse(text)) {
       if (d.error() != null) {
         errors.add(d.error());
+        UnreadableObject u = d.unreadable();
+        if (u != null) {
+          bad.add(
+              u.namespace() != null
+                  ? u
+                  : new UnreadableObject(
+                      u.kind(), "default", u.name(), u.uid(), u.generation(), u.error()));
+        }
         continue;
       }
       HasMetadata o = d.object();
@@ -182,10 +206,12 @@ public final class DirectoryConfigSource implements ConfigSource {
     }
     if (errors.isEmpty()) {
       lastGood.put(f, List.copyOf(good));
+      unreadable.remove(f);
       if (lastError.remove(f) != null) {
         log.info("{} parses again", f.getFileName());
       }
     } else {
+      unreadable.put(f, List.copyOf(bad));
       String message = String.join("; ", errors);
       if (!message.equals(lastError.put(f, message))) {
         log.error(

@@ -3,6 +3,8 @@ package dev.meshwork.controlplane.source;
 import dev.meshwork.api.networking.v1alpha1.TrafficPolicy;
 import dev.meshwork.api.security.v1alpha1.AuthorizationPolicy;
 import dev.meshwork.api.security.v1alpha1.PeerAuthentication;
+import dev.meshwork.controlplane.model.UnreadableObject;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesList;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
@@ -13,7 +15,9 @@ import java.util.regex.Pattern;
 /**
  * Parses Kubernetes YAML (one or many {@code ---}-separated documents) into fabric8 objects, our
  * CRDs and Gateway API types included. Each document is parsed alone so one bad document costs only
- * itself.
+ * itself. A document of one of our CRDs that is well-formed YAML with a kind and a name, but whose
+ * spec cannot be read (a mode this version does not know), also says which object it is, so the
+ * model can report that policy and keep its last good version ({@link Document#unreadable()}).
  */
 public final class YamlResources {
   private static final Pattern SEPARATOR = Pattern.compile("(?m)^---\\s*$");
@@ -26,8 +30,18 @@ public final class YamlResources {
     serialization.registerKubernetesResource(TrafficPolicy.class);
   }
 
-  /** One parsed document, or why it failed. */
-  public record Document(int index, HasMetadata object, String error) {}
+  /**
+   * One parsed document, or why it failed.
+   *
+   * @param unreadable when {@code error} is set and the document is an object of one of our CRDs
+   *     that names itself: which object could not be read (namespace null when the document has
+   *     none); else null
+   */
+  public record Document(int index, HasMetadata object, String error, UnreadableObject unreadable) {
+    public Document(int index, HasMetadata object, String error) {
+      this(index, object, error, null);
+    }
+  }
 
   /** Parses every document; empty ones are skipped, bad ones come back with an error. */
   public List<Document> parse(String yaml) {
@@ -58,10 +72,38 @@ public final class YamlResources {
                       + " is not a Kubernetes object (kind/apiVersion unknown or missing)"));
         }
       } catch (RuntimeException e) {
-        out.add(new Document(i, null, "document " + i + ": " + rootMessage(e)));
+        String error = rootMessage(e);
+        out.add(new Document(i, null, "document " + i + ": " + error, identify(doc, error)));
       }
     }
     return out;
+  }
+
+  /** The object of one of our CRDs that {@code doc} names, or null when it names none. */
+  private UnreadableObject identify(String doc, String error) {
+    GenericKubernetesResource generic;
+    try {
+      generic = serialization.unmarshal(doc, GenericKubernetesResource.class);
+    } catch (RuntimeException notEvenYaml) {
+      return null;
+    }
+    if (generic == null
+        || generic.getMetadata() == null
+        || generic.getMetadata().getName() == null
+        || CustomResourceReader.TYPES.stream()
+            .noneMatch(
+                t ->
+                    HasMetadata.getKind(t).equals(generic.getKind())
+                        && HasMetadata.getApiVersion(t).equals(generic.getApiVersion()))) {
+      return null;
+    }
+    return new UnreadableObject(
+        generic.getKind(),
+        generic.getMetadata().getNamespace(),
+        generic.getMetadata().getName(),
+        generic.getMetadata().getUid(),
+        generic.getMetadata().getGeneration() == null ? 0 : generic.getMetadata().getGeneration(),
+        error);
   }
 
   public KubernetesSerialization serialization() {

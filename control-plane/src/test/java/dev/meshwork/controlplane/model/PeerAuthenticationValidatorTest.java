@@ -53,13 +53,20 @@ class PeerAuthenticationValidatorTest {
             problems(
                 "{selector: {matchLabels: {app: greeter}}, portLevelMtls: {http: {mode: STRICT},"
                     + " \"0\": {mode: STRICT}, \"65536\": {mode: STRICT}, \"-1\": {mode: STRICT},"
-                    + " \"080a\": {mode: STRICT}}}"))
+                    + " \"080a\": {mode: STRICT}, \"080\": {mode: STRICT}}}"))
         .containsExactly(
-            "spec.portLevelMtls[\"-1\"]: the key must be a port number 1..65535",
-            "spec.portLevelMtls[\"0\"]: the key must be a port number 1..65535",
-            "spec.portLevelMtls[\"080a\"]: the key must be a port number 1..65535",
-            "spec.portLevelMtls[\"65536\"]: the key must be a port number 1..65535",
-            "spec.portLevelMtls[\"http\"]: the key must be a port number 1..65535");
+            "spec.portLevelMtls[\"-1\"]: the key must be a port number 1..65535, without leading"
+                + " zeros",
+            "spec.portLevelMtls[\"0\"]: the key must be a port number 1..65535, without leading"
+                + " zeros",
+            "spec.portLevelMtls[\"080\"]: the key must be a port number 1..65535, without leading"
+                + " zeros",
+            "spec.portLevelMtls[\"080a\"]: the key must be a port number 1..65535, without leading"
+                + " zeros",
+            "spec.portLevelMtls[\"65536\"]: the key must be a port number 1..65535, without"
+                + " leading zeros",
+            "spec.portLevelMtls[\"http\"]: the key must be a port number 1..65535, without leading"
+                + " zeros");
   }
 
   @Test
@@ -109,5 +116,7 @@ class PeerAuthenticationValidatorTest {
     assertThat(PeerAuthenticationValidator.isPortNumber("99999")).isFalse();
     assertThat(PeerAuthenticationValidator.isPortNumber("")).isFalse();
     assertThat(PeerAuthenticationValidator.isPortNumber("123456")).isFalse();
+    assertThat(PeerAuthenticationValidator.isPortNumber("0")).isFalse();
+    assertThat(PeerAuthenticationValidator.isPortNumber("08080")).isFalse();
   }
 }

@@ -159,18 +159,39 @@ class DirectoryConfigSourceTest {
       await().until(() -> built.get() != null);
       assertThat(modesInForce(built.get())).containsExactly("STRICT");
 
-      // A mode the CRD does not know: the file does not parse, its last good content stays.
+      // A mode the CRD does not know: the file does not parse, its last good content stays, and
+      // the policy it names is reported as unreadable (what /debug/policies shows), not as the
+      // accepted old version.
       int before = calls.get();
       Files.writeString(file, STRICT_PA.replace("mode: STRICT", "mode: STRICTEST"));
       await().until(() -> calls.get() > before);
       assertThat(modesInForce(built.get())).containsExactly("STRICT");
+      assertThat(built.get().policyReports())
+          .singleElement()
+          .satisfies(
+              r -> {
+                assertThat(r.name()).isEqualTo("greeter-mtls");
+                assertThat(r.accepted()).isFalse();
+                assertThat(r.reason()).isEqualTo("Invalid");
+                assertThat(r.message())
+                    .startsWith("spec cannot be read: ")
+                    .contains("STRICTEST")
+                    .endsWith("(the last good version stays in force)");
+                assertThat(r.inForce()).isTrue();
+              });
       assertThat(logs.list)
           .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
           .anySatisfy(
               m ->
                   assertThat(m)
                       .contains("mtls.yaml rejected, its last good content stays in force")
-                      .contains("STRICTEST"));
+                      .contains("STRICTEST"))
+          .anySatisfy(
+              m ->
+                  assertThat(m)
+                      .startsWith(
+                          "PeerAuthentication demo/greeter-mtls rejected (spec cannot be read")
+                      .endsWith("the last good version stays in force"));
 
       // Parses, but Istio would refuse it: the model keeps the last good version and says why.
       int again = calls.get();
@@ -198,6 +219,36 @@ class DirectoryConfigSourceTest {
     } finally {
       sourceLog.detachAppender(logs);
       modelLog.detachAppender(logs);
+    }
+  }
+
+  @Test
+  void anUnreadablePolicyThatWasNeverGoodIsReportedAndNotApplied() throws Exception {
+    Files.writeString(
+        dir.resolve("mtls.yaml"),
+        SERVICES
+            + "---\n"
+            + STRICT_PA.replace("mode: STRICT", "mode: SOMETIMES")
+            + "---\n"
+            + "apiVersion: security.meshwork.dev/v1alpha1\n"
+            + "kind: PeerAuthentication\n"
+            + "metadata: {name: no-namespace}\n"
+            + "spec: {mtls: {mode: NEVER}}\n");
+    var builder = new dev.meshwork.controlplane.model.MeshModelBuilder("cluster.local");
+    AtomicReference<dev.meshwork.controlplane.model.MeshModelBuilder.Result> built =
+        new AtomicReference<>();
+    try (DirectoryConfigSource source = new DirectoryConfigSource(dir, Duration.ofMillis(50))) {
+      source.start(raw -> built.set(builder.build(raw)));
+      await().until(() -> built.get() != null);
+      // The file is refused whole (its Services too); the policies it names are told apart.
+      assertThat(built.get().model().peerAuthentications()).isEmpty();
+      assertThat(built.get().model().services()).isEmpty();
+      assertThat(built.get().policyReports())
+          .extracting(r -> r.namespace() + "/" + r.name() + " " + r.accepted() + " " + r.inForce())
+          .containsExactly("default/no-namespace false false", "demo/greeter-mtls false false");
+      assertThat(built.get().policyReports())
+          .allSatisfy(
+              r -> assertThat(r.message()).endsWith("(no earlier valid version: not applied)"));
     }
   }
 
