@@ -117,7 +117,9 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
   private ObservedCall call = ObservedCall.NONE;
   private CallTarget target;
   private UpstreamPool pool;
-  private final Set<String> tried = new HashSet<>();
+  // Endpoints this call tried: one immutable element for the usual single attempt, a copy per
+  // retry.
+  private Set<String> tried = Set.of();
   private int attempts;
   private Attempt current;
   private final ArrayDeque<Frame> queue = new ArrayDeque<>();
@@ -337,7 +339,7 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
               target.cluster(), ep.address(), "no workload certificate for mutual TLS yet"));
       return;
     }
-    tried.add(ep.address());
+    tried = tried.isEmpty() ? Set.of(ep.address()) : withOneMore(tried, ep.address());
     attempts++;
     call.attempt(ep.metadata());
     Attempt a = new Attempt(ep, loads.of(ep.address()));
@@ -446,7 +448,8 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void writeDown(Http2StreamFrame frame, Attempt a) {
-    down.writeAndFlush(frame);
+    // No promise per frame: a failed write reaches exceptionCaught, which ends this stream.
+    down.writeAndFlush(frame, down.voidPromise());
     if (!down.isWritable() && a.ch != null) {
       a.ch.config().setAutoRead(false);
     }
@@ -566,6 +569,12 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
     }
     releaseQueue();
     dropReplay();
+  }
+
+  private static Set<String> withOneMore(Set<String> set, String element) {
+    Set<String> more = new HashSet<>(set);
+    more.add(element);
+    return more;
   }
 
   private void releaseQueue() {

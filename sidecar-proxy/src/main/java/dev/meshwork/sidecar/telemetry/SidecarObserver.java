@@ -145,11 +145,21 @@ public final class SidecarObserver implements TrafficObserver {
 
   /** {@code greeter.demo.svc.cluster.local} from {@code outbound|50051||greeter.demo.svc...}. */
   static String serviceOfCluster(String cluster) {
+    // indexOf, not split: this runs on every call and should allocate only its answer.
     if (cluster == null) {
       return null;
     }
-    String[] parts = cluster.split("\\|", -1);
-    return parts.length == 4 && !parts[3].isEmpty() ? parts[3] : null;
+    int third = -1;
+    for (int i = 0; i < 3; i++) {
+      third = cluster.indexOf('|', third + 1);
+      if (third < 0) {
+        return null;
+      }
+    }
+    if (third == cluster.length() - 1 || cluster.indexOf('|', third + 1) >= 0) {
+      return null;
+    }
+    return cluster.substring(third + 1);
   }
 
   /** The host of an authority, or null when it is an IP address or localhost (never a label). */
@@ -176,8 +186,12 @@ public final class SidecarObserver implements TrafficObserver {
     if (host == null) {
       return null;
     }
-    String[] labels = host.split("\\.");
-    return labels.length >= 2 ? labels[1] : null;
+    int first = host.indexOf('.');
+    if (first < 0 || first == host.length() - 1) {
+      return null; // one label (a trailing dot adds none)
+    }
+    int second = host.indexOf('.', first + 1);
+    return host.substring(first + 1, second < 0 ? host.length() : second);
   }
 
   private static String or(String s, String fallback) {

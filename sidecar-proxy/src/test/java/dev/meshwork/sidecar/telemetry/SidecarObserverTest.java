@@ -109,6 +109,26 @@ class SidecarObserverTest {
   }
 
   @Test
+  void serviceAndNamespaceComeFromTheClusterNameOnlyWhenItHasTheMeshShape() {
+    assertThat(SidecarObserver.serviceOfCluster("outbound|50051||greeter.demo.svc.cluster.local"))
+        .isEqualTo("greeter.demo.svc.cluster.local");
+    assertThat(SidecarObserver.serviceOfCluster("outbound|50051|v2|greeter.demo.svc.cluster.local"))
+        .isEqualTo("greeter.demo.svc.cluster.local");
+    assertThat(SidecarObserver.serviceOfCluster("outbound|50051||")).isNull();
+    assertThat(SidecarObserver.serviceOfCluster("outbound|50051|greeter")).isNull();
+    assertThat(SidecarObserver.serviceOfCluster("a|b|c|d|e")).isNull();
+    assertThat(SidecarObserver.serviceOfCluster("static-backend")).isNull();
+    assertThat(SidecarObserver.serviceOfCluster(null)).isNull();
+
+    assertThat(SidecarObserver.namespaceOfService("greeter.demo.svc.cluster.local"))
+        .isEqualTo("demo");
+    assertThat(SidecarObserver.namespaceOfService("greeter.demo")).isEqualTo("demo");
+    assertThat(SidecarObserver.namespaceOfService("greeter")).isNull();
+    assertThat(SidecarObserver.namespaceOfService("greeter.")).isNull();
+    assertThat(SidecarObserver.namespaceOfService(null)).isNull();
+  }
+
+  @Test
   void turnedOffMeansNoHookAtAll() {
     try (SidecarTelemetry t =
         new SidecarTelemetry(CALLER, TelemetrySettings.parse("false", null, null, null))) {
