@@ -5,16 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.meshwork.e2e.kube.CachedTool;
 import dev.meshwork.e2e.kube.Prerequisites;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.assertj.core.api.InstanceOfAssertFactories;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.Tag;
@@ -42,24 +41,7 @@ class DashboardLinterIT {
 
   /** The linter binary: $MESHWORK_DASHBOARD_LINTER, else the newest build in the cache. */
   static Optional<Path> linter() throws IOException {
-    String env = System.getenv("MESHWORK_DASHBOARD_LINTER");
-    if (env != null && !env.isBlank()) {
-      return Optional.of(Path.of(env)).filter(Files::isExecutable);
-    }
-    Path cache =
-        Path.of(
-                System.getenv()
-                    .getOrDefault(
-                        "MESHWORK_CACHE", System.getProperty("user.home") + "/.cache/meshwork"))
-            .resolve("dashboard-linter");
-    if (!Files.isDirectory(cache)) {
-      return Optional.empty();
-    }
-    try (Stream<Path> dirs = Files.list(cache)) {
-      return dirs.map(d -> d.resolve("dashboard-linter"))
-          .filter(Files::isExecutable)
-          .max(Comparator.comparing(p -> p.toFile().lastModified()));
-    }
+    return CachedTool.find("MESHWORK_DASHBOARD_LINTER", "dashboard-linter", "dashboard-linter");
   }
 
   @Test

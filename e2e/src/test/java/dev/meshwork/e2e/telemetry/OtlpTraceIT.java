@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.meshwork.e2e.kube.CachedTool;
 import dev.meshwork.e2e.kube.Prerequisites;
 import dev.meshwork.meshctl.demo.v1.HelloRequest;
 import io.grpc.Metadata;
@@ -14,11 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -44,24 +43,7 @@ class OtlpTraceIT {
 
   /** The collector binary: $MESHWORK_OTELCOL, else the newest build in the cache. */
   static Optional<Path> collector() throws IOException {
-    String env = System.getenv("MESHWORK_OTELCOL");
-    if (env != null && !env.isBlank()) {
-      return Optional.of(Path.of(env)).filter(Files::isExecutable);
-    }
-    Path cache =
-        Path.of(
-                System.getenv()
-                    .getOrDefault(
-                        "MESHWORK_CACHE", System.getProperty("user.home") + "/.cache/meshwork"))
-            .resolve("otelcol");
-    if (!Files.isDirectory(cache)) {
-      return Optional.empty();
-    }
-    try (Stream<Path> dirs = Files.list(cache)) {
-      return dirs.map(d -> d.resolve("otelcol-meshwork"))
-          .filter(Files::isExecutable)
-          .max(Comparator.comparing(p -> p.toFile().lastModified()));
-    }
+    return CachedTool.find("MESHWORK_OTELCOL", "otelcol", "otelcol-meshwork");
   }
 
   @Test
