@@ -8,8 +8,6 @@ import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import dev.meshwork.api.MeshConstants;
 import dev.meshwork.controlplane.ControlPlane;
-import dev.meshwork.controlplane.source.KubernetesConfigSource;
-import dev.meshwork.controlplane.status.StatusWriter;
 import dev.meshwork.controlplane.translate.Names;
 import dev.meshwork.controlplane.translate.ProxyKey;
 import dev.meshwork.e2e.kube.KubeApiServerTest;
@@ -30,12 +28,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
-import io.grpc.InsecureServerCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -61,7 +56,7 @@ class PeerAuthenticationStatusIT {
   private static final String API_VERSION = "security.meshwork.dev/v1alpha1";
   private static final String KIND = "PeerAuthentication";
 
-  private static KubernetesClient cpClient;
+  private static InJvmControlPlane cp;
   private static ControlPlane controlPlane;
   private static ManagedChannel channel;
   private static final AtomicReference<Listener> inbound = new AtomicReference<>();
@@ -104,22 +99,13 @@ class PeerAuthenticationStatusIT {
             .build());
     client.pods().inNamespace(NS).resource(pod).updateStatus();
 
-    cpClient = cluster.newClient();
-    InetAddress lo = InetAddress.getLoopbackAddress();
-    controlPlane =
-        ControlPlane.start(
-            new KubernetesConfigSource(cpClient, Duration.ofMillis(100), Duration.ofSeconds(30)),
-            new ControlPlane.Options(
-                new InetSocketAddress(lo, 0),
-                new InetSocketAddress(lo, 0),
-                InsecureServerCredentials.create(),
-                List.of(),
-                Duration.ofMillis(100),
-                "cluster.local"),
-            new StatusWriter(cpClient, () -> true, Clock.systemUTC()));
+    cp = InJvmControlPlane.start(cluster);
+    controlPlane = cp.controlPlane();
     channel =
         Grpc.newChannelBuilderForAddress(
-                lo.getHostAddress(), controlPlane.grpcPort(), InsecureChannelCredentials.create())
+                InetAddress.getLoopbackAddress().getHostAddress(),
+                controlPlane.grpcPort(),
+                InsecureChannelCredentials.create())
             .build();
     watchListeners();
   }
@@ -129,11 +115,8 @@ class PeerAuthenticationStatusIT {
     if (channel != null) {
       channel.shutdownNow();
     }
-    if (controlPlane != null) {
-      controlPlane.close();
-    }
-    if (cpClient != null) {
-      cpClient.close();
+    if (cp != null) {
+      cp.close();
     }
     client.namespaces().withName(NS).delete();
   }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.meshwork.controlplane.ControlPlane;
-import dev.meshwork.controlplane.source.KubernetesConfigSource;
 import dev.meshwork.controlplane.status.StatusWriter;
 import dev.meshwork.e2e.kube.KubeApiServerTest;
 import dev.meshwork.e2e.kube.KubeCluster;
@@ -15,10 +14,6 @@ import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRoute;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.GRPCRouteBuilder;
 import io.fabric8.kubernetes.api.model.gatewayapi.v1.RouteParentStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.grpc.InsecureServerCredentials;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -35,7 +30,7 @@ import org.junit.jupiter.api.Test;
 @KubeApiServerTest
 class RouteStatusIT {
   private static final String NS = "routes-" + UUID.randomUUID().toString().substring(0, 6);
-  private static KubernetesClient cpClient;
+  private static InJvmControlPlane cp;
   private static ControlPlane controlPlane;
 
   @BeforeAll
@@ -47,28 +42,14 @@ class RouteStatusIT {
     for (String svc : List.of("greeter", "greeter-v1")) {
       client.services().inNamespace(NS).resource(service(svc)).create();
     }
-    cpClient = cluster.newClient();
-    InetAddress lo = InetAddress.getLoopbackAddress();
-    controlPlane =
-        ControlPlane.start(
-            new KubernetesConfigSource(cpClient, Duration.ofMillis(100), Duration.ofSeconds(30)),
-            new ControlPlane.Options(
-                new InetSocketAddress(lo, 0),
-                new InetSocketAddress(lo, 0),
-                InsecureServerCredentials.create(),
-                List.of(),
-                Duration.ofMillis(100),
-                "cluster.local"),
-            new StatusWriter(cpClient, () -> true, Clock.systemUTC()));
+    cp = InJvmControlPlane.start(cluster);
+    controlPlane = cp.controlPlane();
   }
 
   @AfterAll
   static void stop(KubernetesClient client) {
-    if (controlPlane != null) {
-      controlPlane.close();
-    }
-    if (cpClient != null) {
-      cpClient.close();
+    if (cp != null) {
+      cp.close();
     }
     client.namespaces().withName(NS).delete();
   }
