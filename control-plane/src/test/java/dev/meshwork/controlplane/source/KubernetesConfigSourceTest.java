@@ -24,7 +24,9 @@ import org.junit.jupiter.api.Timeout;
 @EnableKubernetesMockClient(crud = true)
 @Timeout(60)
 class KubernetesConfigSourceTest {
-  static KubernetesClient client;
+  // Not static: a mock server per test. Shared, the first test's closed informers left watches
+  // the server blocked on for 30 s when the next test created objects (a 409 on the retry).
+  KubernetesClient client;
 
   /** The mock server has no discovery: untyped access names the resource. */
   static final ResourceDefinitionContext PEER_AUTHENTICATIONS =
