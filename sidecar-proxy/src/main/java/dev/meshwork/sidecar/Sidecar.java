@@ -267,6 +267,11 @@ public final class Sidecar implements AutoCloseable {
     return snapshots;
   }
 
+  /** The sidecar's metrics, spans and access log (what the status port's /metrics serves). */
+  public SidecarTelemetry telemetry() {
+    return telemetry;
+  }
+
   public LoadRegistry loads() {
     return loads;
   }

@@ -103,6 +103,14 @@ class BadInputIT {
                   snapshot(events).stream()
                       .anyMatch(
                           e -> e.getFormattedMessage().startsWith("downstream.connection.error")));
+      // The call whose caller went away is recorded as cancelled by the caller, never as an
+      // upstream failure (closing its upstream stream once read as one: UNAVAILABLE).
+      Awaitility.await("the reset call in the sidecar's metrics")
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> hangSeries().anyMatch(l -> l.contains("rpc_grpc_status_code=\"1\"")));
+      assertThat(hangSeries())
+          .allMatch(l -> l.contains("rpc_grpc_status_code=\"1\""), "status CANCELLED (1)")
+          .anyMatch(l -> l.contains("DOWNSTREAM_CANCELLED"));
       assertThat(snapshot(events))
           .as("no WARN from the pipeline or the listener for a caller going away")
           .noneMatch(
@@ -114,6 +122,15 @@ class BadInputIT {
       root.detachAppender(events);
       frontend.setLevel(was);
     }
+  }
+
+  /** The sidecar's request-counter lines for the Hang method, as /metrics serves them. */
+  private static java.util.stream.Stream<String> hangSeries() throws java.io.IOException {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    mesh.sidecar.telemetry().scrape(out);
+    return out.toString(StandardCharsets.UTF_8)
+        .lines()
+        .filter(l -> l.startsWith("meshwork_requests_total{") && l.contains("rpc_method=\"Hang\""));
   }
 
   private static List<ILoggingEvent> snapshot(ListAppender<ILoggingEvent> appender) {
