@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -23,6 +24,16 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class KubernetesConfigSourceTest {
   static KubernetesClient client;
+
+  /**
+   * Closes the client's connections before the extension stops the mock server, which waits a
+   * bounded time for open connections: on a loaded machine the informers' watch connections were
+   * still closing and stopping the server failed the class (a clean-clone CI run).
+   */
+  @AfterAll
+  static void closeClientFirst() {
+    client.close();
+  }
 
   /** The mock server has no discovery: untyped access names the resource. */
   static final ResourceDefinitionContext PEER_AUTHENTICATIONS =
