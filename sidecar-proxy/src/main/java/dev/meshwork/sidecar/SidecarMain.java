@@ -1,6 +1,7 @@
 package dev.meshwork.sidecar;
 
 import dev.meshwork.api.logging.LogFormat;
+import dev.meshwork.sidecar.xds.DescriptorWarmUp;
 import java.lang.reflect.Method;
 import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
@@ -36,6 +37,8 @@ public final class SidecarMain {
   }
 
   private static void run(String[] args) throws Exception {
+    // While this thread starts everything else, another builds what the first xDS response needs.
+    DescriptorWarmUp.start();
     SidecarConfig config;
     try {
       config = SidecarConfig.parse(args, System::getenv);

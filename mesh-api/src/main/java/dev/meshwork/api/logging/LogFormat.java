@@ -11,6 +11,13 @@ import java.util.Optional;
 public final class LogFormat {
   public static final String ENV = "MESHWORK_LOG_FORMAT";
 
+  /**
+   * The text format's logback pattern: time, level, thread, logger, message, key/value pairs. The
+   * sidecar sets its logging up in code with it; {@code log-text.xml} carries the same (tested).
+   */
+  public static final String TEXT_PATTERN =
+      "%d{yyyy-MM-dd'T'HH:mm:ss.SSSX} %-5level [%thread] %logger{20} - %msg %kvp%n%ex";
+
   private LogFormat() {}
 
   /** Why {@code value} (the variable's value, or null when unset) cannot be used, if it cannot. */

@@ -34,4 +34,12 @@ class LogFormatTest {
           .isNotNull();
     }
   }
+
+  @Test
+  void theTextFragmentUsesTheSharedPattern() throws Exception {
+    try (var in = LogFormat.class.getResourceAsStream("/dev/meshwork/logging/log-text.xml")) {
+      assertThat(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8))
+          .contains("<pattern>" + LogFormat.TEXT_PATTERN + "</pattern>");
+    }
+  }
 }

@@ -26,20 +26,29 @@ import java.util.function.BooleanSupplier;
  * versions and the last NACK; {@code /clusters}: every cluster's endpoints with health and load.
  */
 public final class AdminPages {
-  private static final JsonFormat.Printer PRINTER =
-      JsonFormat.printer()
-          .usingTypeRegistry(
-              JsonFormat.TypeRegistry.newBuilder()
-                  .add(Listener.getDescriptor())
-                  .add(HttpConnectionManager.getDescriptor())
-                  .add(RouteConfiguration.getDescriptor())
-                  .add(Cluster.getDescriptor())
-                  .add(ClusterLoadAssignment.getDescriptor())
-                  .add(UpstreamTlsContext.getDescriptor())
-                  .add(DownstreamTlsContext.getDescriptor())
-                  .add(io.envoyproxy.envoy.extensions.filters.http.router.v3.Router.getDescriptor())
-                  .build())
-          .omittingInsignificantWhitespace();
+  /**
+   * The config dump's printer, built on first use: building its type registry initializes the
+   * descriptors of most of the envoy API, a few hundred milliseconds of a cold start that the
+   * readiness probe (also served from this class) must not wait for.
+   */
+  private static final class ConfigDumpPrinter {
+    static final JsonFormat.Printer PRINTER =
+        JsonFormat.printer()
+            .usingTypeRegistry(
+                JsonFormat.TypeRegistry.newBuilder()
+                    .add(Listener.getDescriptor())
+                    .add(HttpConnectionManager.getDescriptor())
+                    .add(RouteConfiguration.getDescriptor())
+                    .add(Cluster.getDescriptor())
+                    .add(ClusterLoadAssignment.getDescriptor())
+                    .add(UpstreamTlsContext.getDescriptor())
+                    .add(DownstreamTlsContext.getDescriptor())
+                    .add(
+                        io.envoyproxy.envoy.extensions.filters.http.router.v3.Router
+                            .getDescriptor())
+                    .build())
+            .omittingInsignificantWhitespace();
+  }
 
   private AdminPages() {}
 
@@ -68,7 +77,7 @@ public final class AdminPages {
           }
           first = false;
           try {
-            b.append(PRINTER.print(a));
+            b.append(ConfigDumpPrinter.PRINTER.print(a));
           } catch (InvalidProtocolBufferException ex) {
             b.append(quote("unprintable: " + ex.getMessage()));
           }
