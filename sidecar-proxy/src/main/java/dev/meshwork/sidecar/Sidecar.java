@@ -196,17 +196,19 @@ public final class Sidecar implements AutoCloseable {
       return;
     }
     SpiffeId id = new SpiffeId(config.trustDomain(), config.namespace(), config.serviceAccount());
+    CaClient.Config ca =
+        new CaClient.Config(
+            config.caAddress(),
+            config.caAuthority(),
+            Path.of(config.caRootsFile()),
+            Path.of(config.caTokenFile()),
+            id,
+            Duration.ZERO,
+            Duration.ofSeconds(10));
     caClient =
-        new CaClient(
-            new CaClient.Config(
-                config.caAddress(),
-                config.caAuthority(),
-                Path.of(config.caRootsFile()),
-                Path.of(config.caTokenFile()),
-                id,
-                Duration.ZERO,
-                Duration.ofSeconds(10)),
-            Clock.systemUTC());
+        caSharesXdsChannel(config)
+            ? new CaClient(ca, xdsChannel, Clock.systemUTC())
+            : new CaClient(ca, Clock.systemUTC());
     certificates = new RotatingCertificateSource(caClient);
     certificates.start();
     // Peers are checked against the mounted trust bundle, which the control plane keeps current
@@ -215,9 +217,10 @@ public final class Sidecar implements AutoCloseable {
         TrustBundleFile.watch(Path.of(config.caRootsFile()), TrustBundleFile.DEFAULT_PERIOD);
     tls = MeshTls.create(certificates, trustBundle, config.trustDomain(), Clock.systemUTC());
     log.info(
-        "identity.requested id={} ca={} tls={}",
+        "identity.requested id={} ca={} channel={} tls={}",
         id,
         config.caAddress(),
+        caSharesXdsChannel(config) ? "xds" : "own",
         MeshTls.PROVIDER == SslProvider.OPENSSL
             ? "boringssl " + OpenSsl.versionString()
             : "jdk (" + OpenSsl.unavailabilityCause() + ")");
@@ -242,9 +245,33 @@ public final class Sidecar implements AutoCloseable {
         200, SidecarTelemetry.PROMETHEUS_CONTENT_TYPE, out.toByteArray());
   }
 
+  /**
+   * True when the CA is the control plane at the xDS address, trusted through the same root file
+   * (as injected sidecars are set up): its calls then go over the xDS channel, which checks the
+   * CA's TLS name, instead of a second channel with a second handshake at start.
+   */
+  static boolean caSharesXdsChannel(SidecarConfig c) {
+    return c.caAddress() != null
+        && c.xdsCaFile() != null
+        && c.caAddress().equals(c.xdsAddress())
+        && samePath(c.caRootsFile(), c.xdsCaFile());
+  }
+
+  private static boolean samePath(String a, String b) {
+    return Path.of(a).toAbsolutePath().normalize().equals(Path.of(b).toAbsolutePath().normalize());
+  }
+
   private ManagedChannel xdsChannel(SidecarConfig c) throws SSLException {
     InetSocketAddress a = SidecarConfig.hostPort(c.xdsAddress());
-    NettyChannelBuilder b = NettyChannelBuilder.forAddress(a.getHostString(), a.getPort());
+    // On the accept loop, mostly idle, rather than an event-loop group of gRPC's own: two threads
+    // fewer. Responses are parsed on the xDS client's executor, not on this loop.
+    NettyChannelBuilder b =
+        NettyChannelBuilder.forAddress(a.getHostString(), a.getPort())
+            .eventLoopGroup(boss)
+            .channelType(transport.socketChannel());
+    if (caSharesXdsChannel(c)) {
+      b.overrideAuthority(c.caAuthority());
+    }
     if (c.xdsCaFile() == null) {
       b.usePlaintext();
     } else {

@@ -5,6 +5,7 @@ import dev.meshwork.api.SpiffeId;
 import dev.meshwork.api.ca.v1alpha1.CertificateServiceGrpc;
 import dev.meshwork.api.ca.v1alpha1.CreateCertificateRequest;
 import dev.meshwork.api.ca.v1alpha1.CreateCertificateResponse;
+import io.grpc.Channel;
 import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
@@ -112,10 +113,27 @@ public final class CaClient implements CertificateIssuer, AutoCloseable {
   @GuardedBy("this")
   private TrustedChannel trusted;
 
+  /** Calls that go over a channel owned elsewhere instead of one of ours, or null. */
+  private final Channel shared;
+
   public CaClient(Config config, Clock clock) throws IOException {
     this.config = config;
     this.verifier = new SpiffePeerVerifier(config.identity().trustDomain(), clock);
+    this.shared = null;
     channel(); // fail fast on an unreadable root file
+  }
+
+  /**
+   * A client whose calls go over {@code shared}, a TLS channel to the CA that its owner keeps
+   * trusting the current roots and closes itself. The sidecar passes its xDS channel when the CA is
+   * the control plane it already talks to, with the same roots and the CA's TLS name: one TLS
+   * handshake at start instead of two. {@link Config#caRoots()} and {@link Config#authority()} are
+   * then the channel's business.
+   */
+  public CaClient(Config config, Channel shared, Clock clock) {
+    this.config = config;
+    this.verifier = new SpiffePeerVerifier(config.identity().trustDomain(), clock);
+    this.shared = Objects.requireNonNull(shared, "shared");
   }
 
   /**
@@ -146,11 +164,13 @@ public final class CaClient implements CertificateIssuer, AutoCloseable {
   @Override
   public WorkloadIdentity issue(KeyPair keys) {
     String token = readToken();
-    ManagedChannel channel;
-    try {
-      channel = channel();
-    } catch (IOException e) {
-      throw new IssuanceException("cannot read CA roots " + config.caRoots() + ": " + e, true, e);
+    Channel channel = shared;
+    if (channel == null) {
+      try {
+        channel = channel();
+      } catch (IOException e) {
+        throw new IssuanceException("cannot read CA roots " + config.caRoots() + ": " + e, true, e);
+      }
     }
     Metadata headers = new Metadata();
     headers.put(AUTHORIZATION, "Bearer " + token);

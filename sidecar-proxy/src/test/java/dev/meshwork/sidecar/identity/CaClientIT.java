@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.meshwork.api.SpiffeId;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -61,6 +64,43 @@ class CaClientIT {
       assertThat(ca.seenTokens).containsExactly("cart-token");
       assertThat(identity.toString()).contains(CART.uri()).doesNotContainIgnoringCase("private");
     }
+  }
+
+  @Test
+  void overAChannelOwnedElsewhereItIssuesAndLeavesThatChannelOpen() throws Exception {
+    ca = new FakeCa(pki, Map.of("cart-token", CART), 3600).start(0);
+    Path roots = dir.resolve("shared-root.pem");
+    Files.writeString(roots, FakeCa.pem(pki.root));
+    ManagedChannel xds =
+        NettyChannelBuilder.forAddress("127.0.0.1", ca.port())
+            .sslContext(GrpcSslContexts.forClient().trustManager(roots.toFile()).build())
+            .overrideAuthority(FakeCa.AUTHORITY)
+            .build();
+    try {
+      try (CaClient client = new CaClient(sharedConfig(roots), xds, Clock.systemUTC())) {
+        assertThat(client.issue(WorkloadCsrs.newKeyPair()).id()).isEqualTo(CART);
+      }
+      assertThat(xds.isShutdown()).as("the owner closes its channel, not the CA client").isFalse();
+      try (CaClient again = new CaClient(sharedConfig(roots), xds, Clock.systemUTC())) {
+        assertThat(again.issue(WorkloadCsrs.newKeyPair()).id()).isEqualTo(CART);
+      }
+      assertThat(ca.seenTokens).containsExactly("cart-token", "cart-token");
+    } finally {
+      xds.shutdownNow();
+    }
+  }
+
+  private CaClient.Config sharedConfig(Path roots) throws Exception {
+    Path tokenFile = dir.resolve("token");
+    Files.writeString(tokenFile, "cart-token\n");
+    return new CaClient.Config(
+        "127.0.0.1:" + ca.port(),
+        FakeCa.AUTHORITY,
+        roots,
+        tokenFile,
+        CART,
+        Duration.ZERO,
+        Duration.ofSeconds(5));
   }
 
   @Test
