@@ -12,15 +12,18 @@ import io.netty.handler.codec.http2.Http2FrameCodec;
 public final class UpstreamConnection {
   private final Channel channel;
   private final Http2FrameCodec codec;
+  private final UpstreamStreams dispatcher;
   private final String address;
   private int streams;
   private long maxStreams = 1000;
   private boolean draining;
   private int goAwayLastStreamId = Integer.MAX_VALUE;
 
-  UpstreamConnection(Channel channel, Http2FrameCodec codec, String address) {
+  UpstreamConnection(
+      Channel channel, Http2FrameCodec codec, UpstreamStreams streams, String address) {
     this.channel = channel;
     this.codec = codec;
+    this.dispatcher = streams;
     this.address = address;
   }
 
@@ -71,6 +74,11 @@ public final class UpstreamConnection {
    */
   public boolean refused(int streamId) {
     return streamId < 0 || (draining && streamId > goAwayLastStreamId);
+  }
+
+  /** The handler that dispatches this connection's frames to its streams. */
+  UpstreamStreams dispatcher() {
+    return dispatcher;
   }
 
   Http2FrameCodec codec() {

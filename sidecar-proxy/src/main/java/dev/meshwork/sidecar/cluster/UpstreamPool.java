@@ -13,11 +13,8 @@ import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2SettingsFrame;
-import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.ReferenceCountUtil;
@@ -86,23 +83,18 @@ public final class UpstreamPool {
     return p;
   }
 
-  /** Opens a stream on {@code conn}; the pool counts it until the stream channel closes. */
-  public Future<Http2StreamChannel> openStream(
-      UpstreamConnection conn, io.netty.channel.ChannelHandler handler) {
+  /**
+   * A new stream on {@code conn} owned by {@code owner}, or null when the connection closed
+   * meanwhile. The pool counts it against the connection's limit until it closes (see {@link
+   * UpstreamStream}); the stream is created on the server by its first HEADERS.
+   */
+  public UpstreamStream openStream(UpstreamConnection conn, UpstreamStream.Listener owner) {
+    assert loop.inEventLoop();
+    if (!conn.channel().isActive()) {
+      return null;
+    }
     conn.streamOpened();
-    Future<Http2StreamChannel> f =
-        new Http2StreamChannelBootstrap(conn.channel()).handler(handler).open();
-    f.addListener(
-        done -> {
-          if (done.isSuccess()) {
-            ((Http2StreamChannel) done.getNow())
-                .closeFuture()
-                .addListener(x -> conn.streamClosed());
-          } else {
-            conn.streamClosed();
-          }
-        });
-    return f;
+    return conn.dispatcher().open(conn, owner);
   }
 
   /** Connections per endpoint address with their open streams, for the admin page. */
@@ -125,6 +117,7 @@ public final class UpstreamPool {
             .validateHeaders(true)
             .build();
     UpstreamConnection[] holder = new UpstreamConnection[1];
+    UpstreamStreams streams = new UpstreamStreams(codec);
     Bootstrap b =
         new Bootstrap()
             .group(loop)
@@ -142,7 +135,7 @@ public final class UpstreamPool {
                         // One flush per event-loop turn, not one per frame (see Http2Frontend).
                         .addLast(new FlushConsolidationHandler(256, true))
                         .addLast(codec)
-                        .addLast(new Http2MultiplexHandler(new RejectPushHandler()))
+                        .addLast(streams)
                         .addLast(new ConnectionEvents(() -> holder[0]));
                   }
                 });
@@ -154,7 +147,7 @@ public final class UpstreamPool {
             p.tryFailure(f.cause());
             return;
           }
-          UpstreamConnection c = new UpstreamConnection(f.channel(), codec, key);
+          UpstreamConnection c = new UpstreamConnection(f.channel(), codec, streams, key);
           holder[0] = c;
           ready.computeIfAbsent(key, k -> new ArrayList<>()).add(c);
           f.channel()
@@ -213,14 +206,6 @@ public final class UpstreamPool {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       log.debug("upstream.connection.error cause={}", cause.toString());
-      ctx.close();
-    }
-  }
-
-  /** Servers may not push to us (SETTINGS_ENABLE_PUSH=0); close any stream they open anyway. */
-  private static final class RejectPushHandler extends ChannelInboundHandlerAdapter {
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
       ctx.close();
     }
   }

@@ -4,15 +4,12 @@ import dev.meshwork.sidecar.config.ProxyLimits;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
-import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -24,12 +21,18 @@ import org.slf4j.LoggerFactory;
  * Builds the downstream HTTP/2 server pipeline:
  *
  * <pre>
- *   [tls] -> idle -> h2 codec (Http2FrameCodec) -> h2 mux (Http2MultiplexHandler) -> errors
- *                                                   └ per stream: ProxyStreamHandler
+ *   [tls] -> idle -> idle-close -> flush -> h2 codec (Http2FrameCodec) -> h2 streams -> errors
+ *                                                                  (DownstreamStreams)
+ *                                                                   └ per stream: ProxyCall
  * </pre>
  *
- * The codec enforces the limits (max concurrent streams, header list size) with the protocol's own
- * errors: RST_STREAM or GOAWAY, and 431 for oversized request headers.
+ * No channel per stream: {@link DownstreamStreams} dispatches the codec's frames by stream to one
+ * plain {@link ProxyCall} object per call, which writes its frames back on this connection with the
+ * stream set, and returns the caller's stream window only as it forwards the DATA (see {@link
+ * ProxyCall}).
+ *
+ * <p>The codec enforces the limits (max concurrent streams, header list size) with the protocol's
+ * own errors: RST_STREAM or GOAWAY, and 431 for oversized request headers.
  */
 public final class Http2Frontend {
   private static final Logger log = LoggerFactory.getLogger(Http2Frontend.class);
@@ -40,7 +43,7 @@ public final class Http2Frontend {
 
   static final int MAX_RST_FRAMES_PER_WINDOW = 20_000;
   static final int RST_WINDOW_SECONDS = 10;
-  public static final String MUX = "h2-mux";
+  public static final String STREAMS = "h2-streams";
   public static final String CONNECTION_ERRORS = "connection-errors";
 
   /**
@@ -73,15 +76,7 @@ public final class Http2Frontend {
     // unary response is HEADERS, DATA and trailers, each flushed by the other side's stream.
     p.addLast(FLUSH, new FlushConsolidationHandler(256, true));
     p.addLast(CODEC, codec);
-    p.addLast(
-        MUX,
-        new Http2MultiplexHandler(
-            new ChannelInitializer<Http2StreamChannel>() {
-              @Override
-              protected void initChannel(Http2StreamChannel ch) {
-                ch.pipeline().addLast(ctx.newStreamHandler());
-              }
-            }));
+    p.addLast(STREAMS, new DownstreamStreams(ctx));
     p.addLast(CONNECTION_ERRORS, new ConnectionErrors());
     Channel ch = p.channel();
     if (ch.isActive()) {

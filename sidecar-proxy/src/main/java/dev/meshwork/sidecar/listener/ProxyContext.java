@@ -59,9 +59,27 @@ public record ProxyContext(
         TrafficObserver.NONE);
   }
 
-  /** A new per-stream handler. */
-  public ProxyStreamHandler newStreamHandler() {
-    return new ProxyStreamHandler(
-        snapshots, router, pools, loads, limits, clientTls, forwardedClientCert, observer);
+  /**
+   * A new call for a downstream stream.
+   *
+   * @param ctx the context of the connection's {@link DownstreamStreams}
+   * @param quietVoid the connection's void promise that keeps write failures out of the pipeline
+   */
+  ProxyCall newCall(
+      io.netty.channel.ChannelHandlerContext ctx,
+      io.netty.handler.codec.http2.Http2FrameStream stream,
+      io.netty.channel.ChannelPromise quietVoid) {
+    return new ProxyCall(
+        ctx,
+        stream,
+        quietVoid,
+        snapshots,
+        router,
+        pools,
+        loads,
+        limits,
+        clientTls,
+        forwardedClientCert,
+        observer);
   }
 }

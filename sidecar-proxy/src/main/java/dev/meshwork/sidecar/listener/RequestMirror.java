@@ -3,13 +3,11 @@ package dev.meshwork.sidecar.listener;
 import dev.meshwork.sidecar.cluster.Endpoint;
 import dev.meshwork.sidecar.cluster.UpstreamConnection;
 import dev.meshwork.sidecar.cluster.UpstreamPool;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import dev.meshwork.sidecar.cluster.UpstreamStream;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Headers;
-import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.ReferenceCountUtil;
@@ -21,24 +19,26 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A fire-and-forget copy of one call to a mirror cluster (xDS {@code request_mirror_policies}): the
- * request frames are duplicated to a stream of their own, the response is read and dropped.
+ * request frames are duplicated to a stream of their own, the response is read and dropped (its
+ * window returned at once, so the mirror's server is never held up by us).
  *
  * <p>It never slows or fails the main call: the copy is abandoned (its stream reset) as soon as it
  * would need buffering beyond {@link #MAX_PENDING_BYTES} while it connects, or its stream is not
- * writable; connect failures only end the copy. Its authority gets the {@code -shadow} suffix, as
- * Envoy does, so the mirror's server can tell copies from real calls.
+ * writable (its HTTP/2 window is full); connect failures only end the copy. The copies hold none of
+ * the caller's window. Its authority gets the {@code -shadow} suffix, as Envoy does, so the
+ * mirror's server can tell copies from real calls.
  *
  * <p>Threading: confined to the main call's event loop (the same loop owns the upstream pool).
  * Buffer ownership: {@link #send} takes one reference of the frame's content and releases it.
  */
-final class RequestMirror extends ChannelInboundHandlerAdapter {
+final class RequestMirror implements UpstreamStream.Listener {
   private static final Logger log = LoggerFactory.getLogger(RequestMirror.class);
   static final int MAX_PENDING_BYTES = 64 * 1024;
 
   private final String cluster;
   private final ArrayDeque<Http2StreamFrame> pending = new ArrayDeque<>();
   private int pendingBytes;
-  private Http2StreamChannel ch;
+  private UpstreamStream up;
   private boolean abandoned;
 
   private RequestMirror(String cluster) {
@@ -62,7 +62,7 @@ final class RequestMirror extends ChannelInboundHandlerAdapter {
       r.abandoned = true;
       return r;
     }
-    Http2Headers h = ProxyStreamHandler.copyHeaders(requestHeaders);
+    Http2Headers h = ProxyCall.copyHeaders(requestHeaders);
     if (h.authority() != null) {
       h.authority(h.authority() + "-shadow");
     }
@@ -74,25 +74,18 @@ final class RequestMirror extends ChannelInboundHandlerAdapter {
                 r.abandon("connect failed: " + f.cause());
                 return;
               }
-              pool.openStream((UpstreamConnection) f.getNow(), r)
-                  .addListener(
-                      sf -> {
-                        if (!sf.isSuccess()) {
-                          r.abandon("stream open failed: " + sf.cause());
-                          return;
-                        }
-                        r.ch = (Http2StreamChannel) sf.getNow();
-                        if (r.abandoned) {
-                          r.ch.close();
-                          return;
-                        }
-                        Http2StreamFrame frame;
-                        while ((frame = r.pending.poll()) != null) {
-                          r.ch.write(frame);
-                        }
-                        r.pendingBytes = 0;
-                        r.ch.flush();
-                      });
+              UpstreamStream s = pool.openStream((UpstreamConnection) f.getNow(), r);
+              if (s == null) {
+                r.abandon("stream open failed: connection closed");
+                return;
+              }
+              r.up = s;
+              Http2StreamFrame frame;
+              while ((frame = r.pending.poll()) != null) {
+                s.writeVoid(frame);
+              }
+              r.pendingBytes = 0;
+              s.flush();
             });
     return r;
   }
@@ -104,7 +97,7 @@ final class RequestMirror extends ChannelInboundHandlerAdapter {
       return;
     }
     int size = frame instanceof Http2DataFrame d ? d.content().readableBytes() : 256;
-    if (ch == null) {
+    if (up == null) {
       if (pendingBytes + size > MAX_PENDING_BYTES) {
         ReferenceCountUtil.release(frame);
         abandon("more than " + MAX_PENDING_BYTES + " bytes before its stream opened");
@@ -114,12 +107,13 @@ final class RequestMirror extends ChannelInboundHandlerAdapter {
       pending.add(frame);
       return;
     }
-    if (!ch.isWritable()) {
+    if (!up.isWritable()) {
       ReferenceCountUtil.release(frame);
       abandon("mirror stream not writable");
       return;
     }
-    ch.writeAndFlush(frame);
+    up.writeVoid(frame);
+    up.flush();
   }
 
   /** Copies a DATA frame's content (a retained duplicate: the main call keeps its own). */
@@ -140,24 +134,27 @@ final class RequestMirror extends ChannelInboundHandlerAdapter {
     while ((f = pending.poll()) != null) {
       ReferenceCountUtil.release(f);
     }
-    if (ch != null && ch.isActive()) {
-      ch.close();
+    if (up != null && up.isOpen()) {
+      up.cancel();
     }
   }
 
   @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    // The mirror's answer is dropped; reading it returns its flow-control window.
-    ReferenceCountUtil.release(msg);
+  public void onFrame(UpstreamStream s, Http2StreamFrame frame) {
+    // The mirror's answer is dropped; its window goes back at once.
+    if (frame instanceof Http2DataFrame d) {
+      s.returnWindow(d.initialFlowControlledBytes());
+    }
+    ReferenceCountUtil.release(frame);
   }
 
   @Override
-  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-    ReferenceCountUtil.release(evt);
+  public void onRefused(UpstreamStream s) {
+    // A copy is never retried.
   }
 
   @Override
-  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    abandon(cause.toString());
+  public void onClosed(UpstreamStream s) {
+    // Nothing to do: later frames find the stream closed and abandon the copy.
   }
 }

@@ -4,6 +4,7 @@ import dev.meshwork.sidecar.cluster.Endpoint;
 import dev.meshwork.sidecar.cluster.UpstreamConnection;
 import dev.meshwork.sidecar.cluster.UpstreamPool;
 import dev.meshwork.sidecar.cluster.UpstreamPools;
+import dev.meshwork.sidecar.cluster.UpstreamStream;
 import dev.meshwork.sidecar.config.ProxyLimits;
 import dev.meshwork.sidecar.config.SnapshotHolder;
 import dev.meshwork.sidecar.error.GrpcStatusMapper;
@@ -18,18 +19,19 @@ import dev.meshwork.sidecar.tls.MeshTls;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
-import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
-import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.AsciiString;
@@ -52,14 +54,18 @@ import org.slf4j.LoggerFactory;
  * Proxies one downstream HTTP/2 stream (one gRPC call) to one upstream stream on a pooled
  * connection to an endpoint picked for this call.
  *
- * <p>Where it goes: the child-channel pipeline of {@code Http2MultiplexHandler}, one instance per
- * downstream stream. The upstream stream is a child channel of a connection owned by the same event
- * loop, so both halves run on one thread.
+ * <p>Where it goes: a plain object per downstream stream, not a channel handler. {@link
+ * DownstreamStreams} (after the connection's {@code Http2FrameCodec}) creates it on the stream's
+ * first HEADERS and hands it the stream's frames and its close; it writes its frames to the
+ * connection with the stream set. The upstream side is an {@link UpstreamStream} on a connection
+ * owned by the same event loop, so both halves run on one thread.
  *
- * <p>Flow control end to end: each side reads only while the other side's stream is writable (its
- * HTTP/2 window has room). Netty returns a stream's flow-control window only when a DATA frame is
- * read by the child pipeline, so a slow reader stops the writer at one window per hop, never an
- * unbounded buffer.
+ * <p>Flow control end to end: the codec returns no stream window by itself. The window of a DATA
+ * frame read on one side (its {@link Http2DataFrame#initialFlowControlledBytes()}, padding
+ * included) is returned to its sender only once the frame was written on the other side, that is,
+ * once the other side's HTTP/2 flow controller let it out. A slow reader therefore stops the writer
+ * at one window per hop, never an unbounded buffer. DATA dropped (call over, nowhere to go) has its
+ * window returned at once, so the connection window is never starved.
  *
  * <p>Buffer ownership: a DATA frame's content read from one side is handed to the frame written on
  * the other side (no copy). While no response has arrived, a retained duplicate of each request
@@ -67,8 +73,8 @@ import org.slf4j.LoggerFactory;
  * processed (connect failure, refused stream, beyond GOAWAY's last stream id) can be replayed on
  * another endpoint.
  */
-public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
-  private static final Logger log = LoggerFactory.getLogger(ProxyStreamHandler.class);
+public final class ProxyCall {
+  private static final Logger log = LoggerFactory.getLogger(ProxyCall.class);
   private static final long EJECT_NANOS = TimeUnit.SECONDS.toNanos(5);
   private static final AsciiString GRPC_TIMEOUT = AsciiString.cached("grpc-timeout");
   private static final Set<AsciiString> HOP_BY_HOP =
@@ -79,8 +85,11 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
           AsciiString.cached("transfer-encoding"),
           AsciiString.cached("upgrade"));
 
-  /** A request frame as the proxy keeps it: headers, or data it owns one reference of. */
-  private record Frame(Http2Headers headers, ByteBuf data, boolean endStream) {
+  /**
+   * A request frame as the proxy keeps it: headers, or data it owns one reference of, with the
+   * downstream window bytes to return once it was written upstream (0 for replayed copies).
+   */
+  private record Frame(Http2Headers headers, ByteBuf data, boolean endStream, int window) {
     Http2StreamFrame toNetty() {
       return headers != null
           ? new DefaultHttp2HeadersFrame(headers, endStream)
@@ -88,17 +97,11 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
     }
 
     Frame dup() {
-      return new Frame(headers, data == null ? null : data.retainedDuplicate(), endStream);
+      return new Frame(headers, data == null ? null : data.retainedDuplicate(), endStream, 0);
     }
 
     int size() {
       return data == null ? 256 : data.readableBytes();
-    }
-
-    void release() {
-      if (data != null) {
-        data.release();
-      }
     }
   }
 
@@ -111,7 +114,11 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
   private final java.util.function.Function<io.netty.channel.Channel, String> forwardedClientCert;
   private final TrafficObserver observer;
 
-  private Channel down;
+  // The downstream side: the connection's DownstreamStreams context and this call's stream on it.
+  private final ChannelHandlerContext ctx;
+  private final Http2FrameStream stream;
+  private final ChannelPromise quietVoid;
+  private boolean downReset;
   // Telemetry of this call (metrics, span, access log): told when it is routed, each attempt, the
   // response headers, and its end.
   private ObservedCall call = ObservedCall.NONE;
@@ -137,12 +144,19 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
   private String lastFailure = "";
 
   /**
+   * @param ctx the context of the connection's {@link DownstreamStreams}, where this call writes
+   * @param stream this call's downstream stream
+   * @param quietVoid a void promise of the connection that does not fire write failures into the
+   *     pipeline (the stream's own events end the call)
    * @param clientTls the client TLS context for mTLS clusters, or null when mTLS is unavailable
    * @param forwardedClientCert inbound: the {@code x-forwarded-client-cert} value for the call's
    *     connection; null on outbound
    * @param observer the listener's telemetry hook
    */
-  public ProxyStreamHandler(
+  ProxyCall(
+      ChannelHandlerContext ctx,
+      Http2FrameStream stream,
+      ChannelPromise quietVoid,
       SnapshotHolder snapshots,
       CallRouter router,
       UpstreamPools pools,
@@ -151,6 +165,9 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
       Supplier<SslContext> clientTls,
       java.util.function.Function<io.netty.channel.Channel, String> forwardedClientCert,
       TrafficObserver observer) {
+    this.ctx = ctx;
+    this.stream = stream;
+    this.quietVoid = quietVoid;
     this.snapshots = snapshots;
     this.router = router;
     this.pools = pools;
@@ -163,27 +180,26 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
 
   // ---------------------------------------------------------------- downstream events
 
-  @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+  /** A frame of this call's downstream stream; the call owns it from here. */
+  void onFrame(Http2StreamFrame msg) {
     if (msg instanceof Http2ResetFrame r) {
       onDownstreamReset(r.errorCode());
       return;
     }
-    if (!(msg instanceof Http2StreamFrame) || closed) {
-      ReferenceCountUtil.release(msg);
+    if (closed) {
+      drop(msg);
       return;
     }
     if (msg instanceof Http2HeadersFrame h && !started) {
       started = true;
-      down = ctx.channel();
       onRequestHeaders(h);
       return;
     }
     Frame f;
     if (msg instanceof Http2HeadersFrame h) {
-      f = new Frame(copyHeaders(h.headers()), null, h.isEndStream());
+      f = new Frame(copyHeaders(h.headers()), null, h.isEndStream(), 0);
     } else if (msg instanceof Http2DataFrame d) {
-      f = new Frame(null, d.content(), d.isEndStream());
+      f = new Frame(null, d.content(), d.isEndStream(), d.initialFlowControlledBytes());
     } else {
       ReferenceCountUtil.release(msg);
       return;
@@ -199,59 +215,53 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
     enqueue(f);
   }
 
-  @Override
-  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+  /**
+   * The downstream stream is gone: completed, reset, failed, or its connection died. Called once,
+   * by {@link DownstreamStreams}.
+   */
+  void onStreamClosed() {
     Attempt a = current;
-    if (ctx.channel().isWritable() && a != null && a.ch != null) {
-      a.ch.config().setAutoRead(true);
-    }
-    ctx.fireChannelWritabilityChanged();
-  }
-
-  @Override
-  public void channelInactive(ChannelHandlerContext ctx) {
-    // The downstream stream is gone (completed, reset, or its connection died).
-    Attempt a = current;
-    if (a != null && !a.ended && a.ch != null && a.ch.isActive()) {
-      // Closing an open child stream sends RST_STREAM(CANCEL): the server sees the cancellation.
-      a.ch.close();
-    }
+    // Teardown first: the upstream stream reset below must not read as an upstream failure.
     teardown();
-    ctx.fireChannelInactive();
+    if (a != null && !a.ended && a.up != null && a.up.isOpen()) {
+      // The server sees the cancellation (closing the child stream used to send the same).
+      a.up.cancel();
+    }
   }
 
-  @Override
-  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    log.debug("downstream.stream.error cause={}", cause.toString());
-    ctx.close();
+  /** A stream error on the downstream side the codec left to us: end this stream. */
+  void onStreamError(Throwable cause) {
+    log.debug("downstream.stream.error cause={}", String.valueOf(cause));
+    resetDown(Http2Error.CANCEL.code());
   }
 
   private void onRequestHeaders(Http2HeadersFrame h) {
     requestEnded = h.isEndStream();
-    call = observer.call(h.headers(), down.parent());
+    Channel conn = ctx.channel();
+    call = observer.call(h.headers(), conn);
     try {
-      target = router.route(snapshots.get(), h.headers(), down.parent());
+      target = router.route(snapshots.get(), h.headers(), conn);
     } catch (ProxyException e) {
       respondError(e);
       return;
     }
-    pool = pools.forLoop(down.eventLoop());
+    pool = pools.forLoop(conn.eventLoop());
     Http2Headers up = copyHeaders(h.headers());
     applyRequestMutations(up, target.mutations());
     if (forwardedClientCert != null) {
       // Only the sidecar that verified the caller may say who it is: drop any claim the caller
       // sent itself, then state what the TLS handshake proved.
       up.remove(MeshTls.FORWARDED_CLIENT_CERT);
-      String xfcc = forwardedClientCert.apply(down.parent());
+      String xfcc = forwardedClientCert.apply(conn);
       if (xfcc != null) {
         up.set(MeshTls.FORWARDED_CLIENT_CERT, xfcc);
       }
     }
     call.routed(target.cluster(), target.tls(), up);
     scheduleDeadline(h.headers());
-    // Read nothing more until an upstream stream is ready to take it.
-    down.config().setAutoRead(false);
-    enqueue(new Frame(up, null, h.isEndStream()));
+    // Request DATA waits in the queue until an upstream stream is ready to take it; its window is
+    // returned only once written there, so the caller can send at most one window meanwhile.
+    enqueue(new Frame(up, null, h.isEndStream(), 0));
     startMirrors(up, h.isEndStream());
     startAttempt();
   }
@@ -273,9 +283,9 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
     for (RequestMirror m : mirrors) {
       m.abandon("the caller cancelled");
     }
-    if (a != null && a.ch != null && a.ch.isActive() && !a.ended) {
+    if (a != null && a.up != null && a.up.isOpen() && !a.ended) {
       // Forward the caller's cancellation with its own error code.
-      a.ch.writeAndFlush(new DefaultHttp2ResetFrame(code));
+      a.up.reset(code);
     }
     teardown();
   }
@@ -290,30 +300,37 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
       }
     }
     Attempt a = current;
-    if (started && target != null && (a == null || !a.ended || (a.ch != null && a.ch.isActive()))) {
+    if (started && target != null && (a == null || !a.ended || (a.up != null && a.up.isOpen()))) {
       queue.add(f);
       drain();
     } else {
-      f.release();
+      release(f);
     }
   }
 
-  /** Writes queued request frames to the ready upstream stream, then adjusts reading. */
+  /** Writes queued request frames to the ready upstream stream. */
   private void drain() {
     Attempt a = current;
     if (a == null || !a.ready) {
       return;
     }
     boolean wrote = false;
-    while (!queue.isEmpty()) {
+    // A failed write may end this attempt (and start the next) right here: stop then.
+    while (!queue.isEmpty() && current == a) {
       Frame f = queue.poll();
-      a.ch.write(f.toNetty()).addListener(w -> a.writeDone(w.isSuccess(), w.cause()));
+      a.up
+          .write(f.toNetty())
+          .addListener(
+              w -> {
+                a.writeDone(w.isSuccess(), w.cause());
+                // Written (or failed): the caller may send these bytes again.
+                returnDownWindow(f.window());
+              });
       wrote = true;
     }
     if (wrote) {
-      a.ch.flush();
+      a.up.flush();
     }
-    down.config().setAutoRead(a.ch.isWritable());
   }
 
   // ---------------------------------------------------------------- upstream attempts
@@ -357,26 +374,16 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
               }
               a.load.connectSucceeded();
               a.conn = (UpstreamConnection) f.getNow();
-              pool.openStream(a.conn, a)
-                  .addListener(
-                      sf -> {
-                        if (!sf.isSuccess()) {
-                          if (current == a) {
-                            retryOrFail(a, "stream open failed: " + sf.cause(), true);
-                          }
-                          return;
-                        }
-                        a.ch = (Http2StreamChannel) sf.getNow();
-                        if (current != a || closed) {
-                          a.ch.close();
-                          return;
-                        }
-                        a.ready = true;
-                        a.began = true;
-                        a.startNanos = System.nanoTime();
-                        a.load.begin();
-                        drain();
-                      });
+              a.up = pool.openStream(a.conn, a);
+              if (a.up == null) {
+                retryOrFail(a, "stream open failed: connection closed", true);
+                return;
+              }
+              a.ready = true;
+              a.began = true;
+              a.startNanos = System.nanoTime();
+              a.load.begin();
+              drain();
             });
   }
 
@@ -394,7 +401,6 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
         queue.add(f.dup());
       }
       current = null;
-      down.config().setAutoRead(false);
       startAttempt();
       return;
     }
@@ -406,9 +412,9 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private void onUpstreamFrame(Attempt a, Object msg) {
+  private void onUpstreamFrame(Attempt a, Http2StreamFrame msg) {
     if (a != current || closed || responseEnded) {
-      ReferenceCountUtil.release(msg);
+      dropUpstream(a, msg);
       return;
     }
     if (msg instanceof Http2HeadersFrame h) {
@@ -419,21 +425,26 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
         dropReplay();
         applyResponseMutations(out, target.mutations());
       }
-      writeDown(new DefaultHttp2HeadersFrame(out, h.isEndStream()), a);
       if (h.isEndStream()) {
+        // Before the write: the write may close the downstream stream at once, which must find
+        // the call complete.
         onResponseEnded(a);
       }
+      writeDown(new DefaultHttp2HeadersFrame(out, h.isEndStream()), a, 0);
     } else if (msg instanceof Http2DataFrame d) {
       if (!responseStarted) {
         // DATA before HEADERS is a protocol error by the upstream.
         d.release();
-        a.ch.close();
+        a.up.cancel();
         return;
       }
-      writeDown(new DefaultHttp2DataFrame(d.content(), d.isEndStream()), a);
       if (d.isEndStream()) {
         onResponseEnded(a);
       }
+      writeDown(
+          new DefaultHttp2DataFrame(d.content(), d.isEndStream()),
+          a,
+          d.initialFlowControlledBytes());
     } else if (msg instanceof Http2ResetFrame r) {
       a.ended = true;
       if (!responseStarted && r.errorCode() == Http2Error.REFUSED_STREAM.code()) {
@@ -447,12 +458,23 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private void writeDown(Http2StreamFrame frame, Attempt a) {
-    // No promise per frame: a failed write reaches exceptionCaught, which ends this stream.
-    down.writeAndFlush(frame, down.voidPromise());
-    if (!down.isWritable() && a.ch != null) {
-      a.ch.config().setAutoRead(false);
+  /**
+   * Writes a response frame downstream. The upstream window of a DATA frame ({@code window} bytes)
+   * is returned once the frame left, so a slow caller holds the server to one window.
+   */
+  private void writeDown(Http2StreamFrame frame, Attempt a, int window) {
+    if (!downOpen()) {
+      ReferenceCountUtil.release(frame);
+      a.up.returnWindow(window);
+      return;
     }
+    frame.stream(stream);
+    if (window == 0) {
+      ctx.writeAndFlush(frame, quietVoid);
+      return;
+    }
+    UpstreamStream up = a.up;
+    ctx.writeAndFlush(frame).addListener(w -> up.returnWindow(window));
   }
 
   private void onResponseEnded(Attempt a) {
@@ -471,9 +493,7 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     boolean safe =
-        a.refused
-            || a.headersFailed
-            || (a.conn != null && a.ch != null && a.conn.refused(a.ch.stream().id()));
+        a.refused || a.up.createFailed() || (a.conn != null && a.conn.refused(a.up.id()));
     retryOrFail(a, a.refused ? "beyond GOAWAY last stream id" : "upstream stream closed", safe);
   }
 
@@ -481,7 +501,7 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
 
   /** Answers with a gRPC status: trailers-only before a response started, trailers after. */
   private void respondError(ProxyException e) {
-    if (responseEnded || down == null) {
+    if (responseEnded || !started) {
       return;
     }
     responseEnded = true;
@@ -501,18 +521,21 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
         "grpc-message",
         URLEncoder.encode(e.getMessage(), StandardCharsets.UTF_8).replace("+", "%20"));
     Attempt a = current;
-    if (a != null && a.ch != null && a.ch.isActive()) {
-      a.ch.close();
+    if (a != null && a.up != null && a.up.isOpen()) {
+      a.up.cancel();
     }
     releaseQueue();
     dropReplay();
+    if (!downOpen()) {
+      return;
+    }
     boolean reqEnded = requestEnded;
-    down.writeAndFlush(new DefaultHttp2HeadersFrame(h, true))
+    ctx.writeAndFlush(new DefaultHttp2HeadersFrame(h, true).stream(stream))
         .addListener(
             f -> {
               if (!reqEnded) {
                 // The caller is still sending: reset our half so it stops.
-                down.close();
+                resetDown(Http2Error.CANCEL.code());
               }
             });
   }
@@ -521,9 +544,7 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
     responseEnded = true;
     call.end(ResponseFlag.UPSTREAM_RESET);
     cancelDeadline();
-    if (down.isActive()) {
-      down.writeAndFlush(new DefaultHttp2ResetFrame(code));
-    }
+    resetDown(code);
     teardown();
   }
 
@@ -538,7 +559,7 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
     }
     deadlineNanos = nanos;
     deadline =
-        down.eventLoop()
+        ctx.executor()
             .schedule(
                 () -> {
                   if (!responseEnded && !closed) {
@@ -571,22 +592,70 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
     dropReplay();
   }
 
+  // ---------------------------------------------------------------- the downstream stream
+
+  /** True while frames may be written downstream: the stream is open and we did not reset it. */
+  private boolean downOpen() {
+    return !downReset && stream.state() != Http2Stream.State.CLOSED && ctx.channel().isActive();
+  }
+
+  /** RST_STREAM({@code code}) downstream, once, if the stream is still open. */
+  private void resetDown(long code) {
+    if (downOpen()) {
+      downReset = true;
+      ctx.writeAndFlush(new DefaultHttp2ResetFrame(code).stream(stream), quietVoid);
+    }
+  }
+
+  /**
+   * Returns {@code bytes} of the downstream stream's window to the caller. Nothing for a closed
+   * stream: the codec returned its unconsumed bytes to the connection already, and rejects it.
+   */
+  private void returnDownWindow(int bytes) {
+    if (bytes > 0 && stream.state() != Http2Stream.State.CLOSED) {
+      ctx.write(new DefaultHttp2WindowUpdateFrame(bytes).stream(stream), quietVoid);
+      ctx.flush();
+    }
+  }
+
+  /** A downstream frame nobody takes: released, its window returned. */
+  private void drop(Http2StreamFrame msg) {
+    if (msg instanceof Http2DataFrame d) {
+      returnDownWindow(d.initialFlowControlledBytes());
+    }
+    ReferenceCountUtil.release(msg);
+  }
+
+  private static void dropUpstream(Attempt a, Http2StreamFrame msg) {
+    if (msg instanceof Http2DataFrame d && a.up != null) {
+      a.up.returnWindow(d.initialFlowControlledBytes());
+    }
+    ReferenceCountUtil.release(msg);
+  }
+
   private static Set<String> withOneMore(Set<String> set, String element) {
     Set<String> more = new HashSet<>(set);
     more.add(element);
     return more;
   }
 
+  private void release(Frame f) {
+    if (f.data() != null) {
+      f.data().release();
+    }
+    returnDownWindow(f.window());
+  }
+
   private void releaseQueue() {
     Frame f;
     while ((f = queue.poll()) != null) {
-      f.release();
+      release(f);
     }
   }
 
   private void dropReplay() {
     if (replay != null) {
-      replay.forEach(Frame::release);
+      replay.forEach(this::release);
       replay = null;
     }
   }
@@ -633,18 +702,16 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
 
   // ---------------------------------------------------------------- one upstream attempt
 
-  /** The upstream child-stream handler of one attempt; events are passed to the outer call. */
-  private final class Attempt extends ChannelInboundHandlerAdapter {
+  /** One try on one endpoint: the owner of its upstream stream; events go to the outer call. */
+  private final class Attempt implements UpstreamStream.Listener {
     final Endpoint ep;
     final EndpointLoad load;
     UpstreamConnection conn;
-    Http2StreamChannel ch;
+    UpstreamStream up;
     boolean ready;
     boolean began;
     boolean ended;
     boolean refused;
-    boolean headersFailed;
-    boolean firstWriteSeen;
     long startNanos;
 
     Attempt(Endpoint ep, EndpointLoad load) {
@@ -653,11 +720,6 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
     }
 
     void writeDone(boolean ok, Throwable cause) {
-      if (!firstWriteSeen) {
-        firstWriteSeen = true;
-        // A failed first HEADERS write means no stream was created upstream: safe to retry.
-        headersFailed = !ok;
-      }
       if (!ok) {
         log.debug(
             "upstream.write.failed endpoint={} cause={}", ep.address(), String.valueOf(cause));
@@ -672,37 +734,19 @@ public final class ProxyStreamHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      onUpstreamFrame(this, msg);
+    public void onFrame(UpstreamStream s, Http2StreamFrame frame) {
+      onUpstreamFrame(this, frame);
     }
 
     @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-      if (evt instanceof Http2GoAwayFrame g) {
-        // Fired on streams above the GOAWAY's last stream id: the server never processed them.
-        refused = true;
-        g.release();
-        return;
-      }
-      ReferenceCountUtil.release(evt);
+    public void onRefused(UpstreamStream s) {
+      // Above the GOAWAY's last stream id (or not created yet): the server never processed it.
+      refused = true;
     }
 
     @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-      if (this == current && ready && ctx.channel().isWritable() && down != null && !closed) {
-        down.config().setAutoRead(true);
-      }
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
+    public void onClosed(UpstreamStream s) {
       onUpstreamClosed(this);
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      log.debug("upstream.stream.error endpoint={} cause={}", ep.address(), cause.toString());
-      ctx.close();
     }
   }
 }
