@@ -34,6 +34,10 @@ import org.slf4j.LoggerFactory;
  * an existing connection with room (per the server's SETTINGS_MAX_CONCURRENT_STREAMS); a new
  * connection is opened only when none has room. Connections in GOAWAY are left to drain.
  *
+ * <p>A connection's pipeline: {@code [tls] -> flush consolidation -> Http2FrameCodec ->} {@link
+ * UpstreamStreams} (frames and events to the {@link UpstreamStream} owning each stream) ->
+ * connection events (SETTINGS_MAX_CONCURRENT_STREAMS, GOAWAY, the 16 MiB connection window).
+ *
  * <p>Threading: every method must be called on {@link #loop()}.
  */
 public final class UpstreamPool {

@@ -3,9 +3,11 @@ package dev.meshwork.sidecar.cluster;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.VoidChannelPromise;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2ChannelDuplexHandler;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.codec.http2.Http2FrameStreamEvent;
@@ -157,6 +159,10 @@ final class UpstreamStreams extends Http2ChannelDuplexHandler {
       log.debug("upstream.stream.error stream={} cause={}", e.stream().id(), String.valueOf(e));
       if (s != null) {
         s.cancel();
+      } else if (e.stream().state() != Http2Stream.State.CLOSED
+          && e.stream().state() != Http2Stream.State.IDLE) {
+        ctx.writeAndFlush(
+            new DefaultHttp2ResetFrame(Http2Error.CANCEL).stream(e.stream()), quietVoid);
       }
       return;
     }

@@ -21,7 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** The data path's hook, driven as ProxyStreamHandler drives it, read back from /metrics. */
+/** The data path's hook, driven as ProxyCall drives it, read back from /metrics. */
 class SidecarObserverTest {
   private static final SidecarTelemetry.WorkloadInfo CALLER =
       new SidecarTelemetry.WorkloadInfo("demo", "caller-0", "caller");
