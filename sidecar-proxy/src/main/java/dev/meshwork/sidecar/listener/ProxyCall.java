@@ -18,6 +18,8 @@ import dev.meshwork.sidecar.telemetry.TrafficObserver;
 import dev.meshwork.sidecar.tls.MeshTls;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
@@ -142,6 +144,15 @@ public final class ProxyCall {
   private ScheduledFuture<?> deadline;
   private long deadlineNanos = -1;
   private String lastFailure = "";
+  // A response frame the caller's stream did not take: end the stream (RST_STREAM(CANCEL), then
+  // teardown), as a failed write on a child channel did. The codec fails such a write without
+  // resetting the stream itself.
+  private final ChannelFutureListener downWriteDone =
+      w -> {
+        if (!w.isSuccess()) {
+          onStreamError(w.cause());
+        }
+      };
 
   /**
    * @param ctx the context of the connection's {@link DownstreamStreams}, where this call writes
@@ -470,11 +481,16 @@ public final class ProxyCall {
     }
     frame.stream(stream);
     if (window == 0) {
-      ctx.writeAndFlush(frame, quietVoid);
+      ctx.writeAndFlush(frame).addListener(downWriteDone);
       return;
     }
     UpstreamStream up = a.up;
-    ctx.writeAndFlush(frame).addListener(w -> up.returnWindow(window));
+    ctx.writeAndFlush(frame)
+        .addListener(
+            w -> {
+              up.returnWindow(window);
+              downWriteDone.operationComplete((ChannelFuture) w);
+            });
   }
 
   private void onResponseEnded(Attempt a) {
