@@ -208,7 +208,7 @@ public final class ProxyCall {
     }
     Frame f;
     if (msg instanceof Http2HeadersFrame h) {
-      f = new Frame(copyHeaders(h.headers()), null, h.isEndStream(), 0);
+      f = new Frame(withoutHopByHop(h.headers()), null, h.isEndStream(), 0);
     } else if (msg instanceof Http2DataFrame d) {
       f = new Frame(null, d.content(), d.isEndStream(), d.initialFlowControlledBytes());
     } else {
@@ -257,7 +257,9 @@ public final class ProxyCall {
       return;
     }
     pool = pools.forLoop(conn.eventLoop());
-    Http2Headers up = copyHeaders(h.headers());
+    // Before the route's header changes, which may touch grpc-timeout: the caller's deadline holds.
+    scheduleDeadline(h.headers());
+    Http2Headers up = withoutHopByHop(h.headers());
     applyRequestMutations(up, target.mutations());
     if (forwardedClientCert != null) {
       // Only the sidecar that verified the caller may say who it is: drop any claim the caller
@@ -269,7 +271,6 @@ public final class ProxyCall {
       }
     }
     call.routed(target.cluster(), target.tls(), up);
-    scheduleDeadline(h.headers());
     // Request DATA waits in the queue until an upstream stream is ready to take it; its window is
     // returned only once written there, so the caller can send at most one window meanwhile.
     enqueue(new Frame(up, null, h.isEndStream(), 0));
@@ -430,7 +431,7 @@ public final class ProxyCall {
     }
     if (msg instanceof Http2HeadersFrame h) {
       call.response(h.headers());
-      Http2Headers out = copyHeaders(h.headers());
+      Http2Headers out = withoutHopByHop(h.headers());
       if (!responseStarted) {
         responseStarted = true;
         dropReplay();
@@ -678,6 +679,20 @@ public final class ProxyCall {
 
   // ---------------------------------------------------------------- headers
 
+  /**
+   * The headers the codec decoded for this call, edited in place: they belong to this call alone
+   * (telemetry and routing read what they need first), so copying them again would only cost an
+   * allocation per header, per direction, per call. HTTP/2 forbids connection headers and Netty's
+   * decoder rejects them; removing them is a second line of defence.
+   */
+  static Http2Headers withoutHopByHop(Http2Headers h) {
+    for (AsciiString name : HOP_BY_HOP) {
+      h.remove(name);
+    }
+    return h;
+  }
+
+  /** A copy without hop-by-hop headers, for a second stream of the same request (a mirror). */
   static Http2Headers copyHeaders(Http2Headers in) {
     DefaultHttp2Headers out = new DefaultHttp2Headers(false, in.size());
     for (Map.Entry<CharSequence, CharSequence> e : in) {
