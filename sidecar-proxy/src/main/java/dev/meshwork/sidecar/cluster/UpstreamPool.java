@@ -10,6 +10,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
@@ -209,8 +210,15 @@ public final class UpstreamPool {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      log.debug("upstream.connection.error cause={}", cause.toString());
-      ctx.close();
+      // An HTTP/2 protocol error of the server (a push despite SETTINGS_ENABLE_PUSH=0, a bad frame)
+      // is answered by the codec itself: GOAWAY with the error's code, then close. Closing here
+      // first would tell the server GOAWAY(NO_ERROR). Anything else (a read failed, TLS) ends the
+      // connection here.
+      boolean protocol = Http2CodecUtil.getEmbeddedHttp2Exception(cause) != null;
+      log.debug("upstream.connection.error protocol={} cause={}", protocol, cause.toString());
+      if (!protocol) {
+        ctx.close();
+      }
     }
   }
 }
