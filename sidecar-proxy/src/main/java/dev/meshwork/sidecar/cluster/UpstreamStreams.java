@@ -4,6 +4,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.VoidChannelPromise;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2ChannelDuplexHandler;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2DataFrame;
@@ -128,9 +129,7 @@ final class UpstreamStreams extends Http2ChannelDuplexHandler {
     int bytes = d.initialFlowControlledBytes();
     Http2FrameStream s = d.stream();
     if (bytes > 0 && s.state() != Http2Stream.State.CLOSED) {
-      ctx.write(
-          new io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame(bytes).stream(s),
-          quietVoid);
+      ctx.write(new DefaultHttp2WindowUpdateFrame(bytes).stream(s), quietVoid);
       ctx.flush();
     }
   }

@@ -5,6 +5,9 @@ import dev.meshwork.sidecar.config.ProxyLimits;
 import dev.meshwork.sidecar.config.SnapshotHolder;
 import dev.meshwork.sidecar.lb.LoadRegistry;
 import dev.meshwork.sidecar.telemetry.TrafficObserver;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.ssl.SslContext;
 import java.util.function.Supplier;
 
@@ -65,10 +68,7 @@ public record ProxyContext(
    * @param ctx the context of the connection's {@link DownstreamStreams}
    * @param quietVoid the connection's void promise that keeps write failures out of the pipeline
    */
-  ProxyCall newCall(
-      io.netty.channel.ChannelHandlerContext ctx,
-      io.netty.handler.codec.http2.Http2FrameStream stream,
-      io.netty.channel.ChannelPromise quietVoid) {
+  ProxyCall newCall(ChannelHandlerContext ctx, Http2FrameStream stream, ChannelPromise quietVoid) {
     return new ProxyCall(
         ctx,
         stream,
