@@ -78,6 +78,18 @@ class WebhookInjectionIT {
             (request, response) -> sent.add(request.getNamespace() + "/" + request.getName()));
 
     cluster.apply(REPO.resolve("manifests/install/00-namespace.yaml"));
+    // An endpoint another test class published for the same Service and left behind names an
+    // address whose bridge is gone: the API server would pick it among ours now and then, and that
+    // traffic leaves the machine by the default route (a CI run failed so, on a stranger's TLS
+    // certificate). Only ours may serve this Service here.
+    client
+        .discovery()
+        .v1()
+        .endpointSlices()
+        .inNamespace(MeshConstants.SYSTEM_NAMESPACE)
+        .withLabel("kubernetes.io/service-name", SERVICE)
+        .withLabel("endpointslice.kubernetes.io/managed-by", "meshwork-e2e")
+        .delete();
     int port = webhook.address().getPort();
     client
         .services()

@@ -51,10 +51,12 @@ public final class MeshControlPlane implements AutoCloseable {
 
   private final ManagedProcess process;
   private final String address;
+  private final KubernetesClient client;
 
-  private MeshControlPlane(ManagedProcess process, String address) {
+  private MeshControlPlane(ManagedProcess process, String address, KubernetesClient client) {
     this.process = process;
     this.address = address;
+    this.client = client;
   }
 
   /**
@@ -95,7 +97,7 @@ public final class MeshControlPlane implements AutoCloseable {
                 MeshConstants.SYSTEM_NAMESPACE,
                 "POD_NAME",
                 NAME + "-e2e"));
-    MeshControlPlane cp = new MeshControlPlane(p, bind);
+    MeshControlPlane cp = new MeshControlPlane(p, bind, client);
     try {
       cp.awaitHealthy(Duration.ofSeconds(90));
     } catch (RuntimeException | InterruptedException e) {
@@ -285,6 +287,21 @@ public final class MeshControlPlane implements AutoCloseable {
   public void close() {
     process.stop(Duration.ofSeconds(5));
     process.close();
+    // The cluster outlives this class: an endpoint left behind names an address whose bridge is
+    // gone, and the API server would pick it for the next test's webhook Service among the live
+    // ones (traffic to it leaves the machine by the default route).
+    try {
+      client
+          .discovery()
+          .v1()
+          .endpointSlices()
+          .inNamespace(MeshConstants.SYSTEM_NAMESPACE)
+          .withName(NAME + "-e2e")
+          .delete();
+      client.endpoints().inNamespace(MeshConstants.SYSTEM_NAMESPACE).withName(NAME).delete();
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      log.warn("could not delete the control plane's endpoints: {}", e.toString());
+    }
   }
 
   /** For failure messages: the last lines of the control plane's log. */
