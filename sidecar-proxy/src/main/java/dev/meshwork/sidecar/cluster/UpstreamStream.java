@@ -3,7 +3,6 @@ package dev.meshwork.sidecar.cluster;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
-import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameStream;
@@ -131,12 +130,8 @@ public final class UpstreamStream {
    * the connection window and rejects updates for it.
    */
   public void returnWindow(int bytes) {
-    if (bytes > 0 && !closed && stream.id() > 0 && stream.state() != Http2Stream.State.CLOSED) {
-      streams
-          .ctx()
-          .write(
-              new DefaultHttp2WindowUpdateFrame(bytes).stream(stream), streams.quietVoidPromise());
-      streams.ctx().flush();
+    if (!closed) {
+      StreamWindows.give(streams.ctx(), stream, bytes, streams.quietVoidPromise());
     }
   }
 

@@ -2,9 +2,7 @@ package dev.meshwork.sidecar.cluster;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
-import io.netty.channel.VoidChannelPromise;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
-import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2ChannelDuplexHandler;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2DataFrame;
@@ -62,7 +60,7 @@ final class UpstreamStreams extends Http2ChannelDuplexHandler {
     this.ctx = ctx;
     // Stream writes nobody waits for: a failure must not reach the pipeline as an exception (that
     // would close the whole connection); the stream's own events tell its owner what happened.
-    this.quietVoid = new VoidChannelPromise(ctx.channel(), false);
+    this.quietVoid = StreamWindows.quietVoid(ctx.channel());
   }
 
   /** A new stream owned by {@code listener}; created on the server by its first HEADERS. */
@@ -101,7 +99,7 @@ final class UpstreamStreams extends Http2ChannelDuplexHandler {
       } else {
         // WINDOW_UPDATE (the codec acts on it already), unknown frames, or a stream nobody owns.
         if (s == null && msg instanceof Http2DataFrame d) {
-          consume(d);
+          StreamWindows.give(ctx, d.stream(), d.initialFlowControlledBytes(), quietVoid);
         }
         ReferenceCountUtil.release(msg);
       }
@@ -122,15 +120,6 @@ final class UpstreamStreams extends Http2ChannelDuplexHandler {
       if (id < 0 || id > lastStreamId) {
         s.onRefused();
       }
-    }
-  }
-
-  private void consume(Http2DataFrame d) {
-    int bytes = d.initialFlowControlledBytes();
-    Http2FrameStream s = d.stream();
-    if (bytes > 0 && s.state() != Http2Stream.State.CLOSED) {
-      ctx.write(new DefaultHttp2WindowUpdateFrame(bytes).stream(s), quietVoid);
-      ctx.flush();
     }
   }
 

@@ -1,11 +1,10 @@
 package dev.meshwork.sidecar.listener;
 
+import dev.meshwork.sidecar.cluster.StreamWindows;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
-import io.netty.channel.VoidChannelPromise;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
-import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameStream;
@@ -55,7 +54,7 @@ final class DownstreamStreams extends ChannelInboundHandlerAdapter {
   public void handlerAdded(ChannelHandlerContext ctx) {
     // Stream writes nobody waits for: a failure (stream or connection already gone) must not reach
     // the pipeline as an exception, which would close the whole connection and its other calls.
-    quietVoid = new VoidChannelPromise(ctx.channel(), false);
+    quietVoid = StreamWindows.quietVoid(ctx.channel());
   }
 
   @Override
@@ -83,17 +82,9 @@ final class DownstreamStreams extends ChannelInboundHandlerAdapter {
       return;
     }
     if (msg instanceof Http2DataFrame d) {
-      returnWindow(ctx, d);
+      StreamWindows.give(ctx, d.stream(), d.initialFlowControlledBytes(), quietVoid);
     }
     ReferenceCountUtil.release(msg);
-  }
-
-  private void returnWindow(ChannelHandlerContext ctx, Http2DataFrame d) {
-    int bytes = d.initialFlowControlledBytes();
-    if (bytes > 0 && d.stream().state() != Http2Stream.State.CLOSED) {
-      ctx.write(new DefaultHttp2WindowUpdateFrame(bytes).stream(d.stream()), quietVoid);
-      ctx.flush();
-    }
   }
 
   @Override

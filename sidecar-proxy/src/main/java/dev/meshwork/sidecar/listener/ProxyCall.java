@@ -1,6 +1,7 @@
 package dev.meshwork.sidecar.listener;
 
 import dev.meshwork.sidecar.cluster.Endpoint;
+import dev.meshwork.sidecar.cluster.StreamWindows;
 import dev.meshwork.sidecar.cluster.UpstreamConnection;
 import dev.meshwork.sidecar.cluster.UpstreamPool;
 import dev.meshwork.sidecar.cluster.UpstreamPools;
@@ -26,7 +27,6 @@ import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
-import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameStream;
@@ -629,10 +629,7 @@ public final class ProxyCall {
    * stream: the codec returned its unconsumed bytes to the connection already, and rejects it.
    */
   private void returnDownWindow(int bytes) {
-    if (bytes > 0 && stream.state() != Http2Stream.State.CLOSED) {
-      ctx.write(new DefaultHttp2WindowUpdateFrame(bytes).stream(stream), quietVoid);
-      ctx.flush();
-    }
+    StreamWindows.give(ctx, stream, bytes, quietVoid);
   }
 
   /** A downstream frame nobody takes: released, its window returned. */
